@@ -1,0 +1,52 @@
+"""What the analysis stage hands to the planner: curves on a fixed hop, cuts, picture stats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+HOP_S = 0.02  # 50 values per second: fine enough for ducking envelopes, small for 3-hour files
+
+
+@dataclass(frozen=True)
+class Cut:
+    time: float  # seconds from the start of the video
+    strength: float  # 0..1, how big a change of picture
+
+
+@dataclass(frozen=True, eq=False)
+class Analysis:
+    duration: float  # seconds of video
+    hop: float  # seconds per curve value
+    energy: np.ndarray  # float32, game-audio loudness mapped to 0..1 (0 = silence)
+    speech: np.ndarray  # float32, 0..1 probability that someone talks (smoothed VAD)
+    motion: np.ndarray  # float32, 0..1 amount of picture change (from the bitstream)
+    cuts: tuple[Cut, ...]
+    brightness: float  # mean luma 0..1 of sampled frames
+    has_audio: bool
+
+    def at(self, curve: np.ndarray, t0: float, t1: float) -> float:
+        """Mean of ``curve`` over [t0, t1) seconds (0.0 when empty)."""
+        a = max(0, int(t0 / self.hop))
+        b = max(a + 1, int(t1 / self.hop))
+        seg = curve[a:b]
+        return float(seg.mean()) if seg.size else 0.0
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "duration_s": round(self.duration, 3),
+            "cuts": [round(c.time, 2) for c in self.cuts if c.strength >= 0.5][:200],
+            "cut_count": len(self.cuts),
+            "mean_energy": round(float(self.energy.mean()) if self.energy.size else 0.0, 3),
+            "speech_fraction": round(float((self.speech > 0.5).mean()) if self.speech.size else 0.0, 3),
+            "mean_motion": round(float(self.motion.mean()) if self.motion.size else 0.0, 3),
+            "brightness": round(self.brightness, 3),
+        }
+
+
+def empty_analysis(duration: float) -> Analysis:
+    n = max(1, int(np.ceil(duration / HOP_S)))
+    z = np.zeros(n, dtype=np.float32)
+    return Analysis(duration, HOP_S, z, z.copy(), z.copy(), (), 0.5, False)

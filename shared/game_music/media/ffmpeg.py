@@ -1,0 +1,130 @@
+"""The one ffmpeg runner. ``GAME_MUSIC_FFMPEG`` overrides the binary.
+
+By default the static ffmpeg shipped in the ``imageio-ffmpeg`` wheel is used, so users need no
+system ffmpeg.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from functools import lru_cache
+from pathlib import Path
+
+from .._errors import Cancelled, DiskFull, GameMusicError, InternalError, OutputNotWritable
+
+ENV_VAR = "GAME_MUSIC_FFMPEG"
+
+
+@lru_cache(maxsize=4)
+def _resolve(env_value: str | None) -> str:
+    if env_value:
+        found = shutil.which(env_value) or (env_value if Path(env_value).is_file() else None)
+        if not found:
+            raise InternalError(f"{ENV_VAR}={env_value} is not an ffmpeg binary")
+        return found
+    try:
+        import imageio_ffmpeg
+
+        return imageio_ffmpeg.get_ffmpeg_exe()
+    except Exception:  # noqa: BLE001 - fall back to PATH below
+        found = shutil.which("ffmpeg")
+        if not found:
+            raise InternalError(
+                "no ffmpeg found: reinstall game-music or set GAME_MUSIC_FFMPEG"
+            ) from None
+        return found
+
+
+def ffmpeg_exe() -> str:
+    return _resolve(os.environ.get(ENV_VAR))
+
+
+def _error_from_stderr(stderr: str, what: str) -> GameMusicError:
+    low = stderr.lower()
+    tail = " ".join(stderr.strip().splitlines()[-1:]) if stderr.strip() else "no output"
+    if "no space left on device" in low:
+        return DiskFull(f"{what}: the disk is full")
+    if "permission denied" in low or "read-only file system" in low:
+        return OutputNotWritable(f"{what}: permission denied")
+    return InternalError(f"{what} failed: {tail[:300]}")
+
+
+def run_ffmpeg(
+    args: Sequence[str],
+    *,
+    what: str = "ffmpeg",
+    duration: float | None = None,
+    progress: Callable[[float], None] | None = None,
+) -> str:
+    """Run ffmpeg with ``args`` (without the binary), return its stderr.
+
+    With ``duration`` and ``progress`` the fraction done is reported from ffmpeg's
+    ``-progress`` output. Raises a :class:`GameMusicError` on failure; Ctrl-C stops ffmpeg.
+    """
+    cmd = [ffmpeg_exe(), "-hide_banner", "-nostdin", "-y"]
+    if progress and duration:
+        cmd += ["-progress", "pipe:1", "-nostats"]
+    cmd += list(args)
+    proc = subprocess.Popen(
+        cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        errors="replace",
+    )
+    stderr_chunks: list[str] = []
+    try:
+        # Drain stderr on a thread so a chatty ffmpeg never blocks on a full pipe.
+        t = threading.Thread(target=lambda: stderr_chunks.append(proc.stderr.read()), daemon=True)  # type: ignore[union-attr]
+        t.start()
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if progress and duration and line.startswith("out_time_us="):
+                with contextlib.suppress(ValueError):
+                    progress(min(1.0, int(line.split("=", 1)[1]) / 1e6 / duration))
+        proc.wait()
+        t.join()
+    except KeyboardInterrupt:
+        _stop(proc)
+        raise Cancelled("interrupted") from None
+    except BaseException:
+        _stop(proc)
+        raise
+    stderr = "".join(stderr_chunks)
+    if proc.returncode != 0:
+        raise _error_from_stderr(stderr, what)
+    if progress and duration:
+        progress(1.0)
+    return stderr
+
+
+def _stop(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+@contextlib.contextmanager
+def open_ffmpeg(
+    args: Sequence[str], *, stdin: bool = False, stdout: bool = True
+) -> Iterator[subprocess.Popen]:  # type: ignore[type-arg]
+    """Start ffmpeg for streaming raw data through pipes; it is stopped when the block exits."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"]
+    if not stdin:
+        cmd.append("-nostdin")
+    proc = subprocess.Popen(
+        [*cmd, *args],
+        stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+        stdout=subprocess.PIPE if stdout else subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        yield proc
+    finally:
+        _stop(proc)

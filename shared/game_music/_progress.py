@@ -1,0 +1,62 @@
+"""Human output for the CLI: a rich progress bar (stage, percent, ETA) on a terminal."""
+
+from __future__ import annotations
+
+import sys
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+from .events import Event
+
+_STAGE_LABEL = {
+    "probe": "Reading video", "analyse": "Analysing", "compose": "Composing",
+    "synthesize": "Synthesizing", "mix": "Mixing", "render": "Writing MP4",
+    "upload": "Uploading", "generate": "Generating", "export": "Exporting",
+    "download": "Downloading",
+}
+
+
+class HumanReporter:
+    """Turns job events into a live bar on stderr and one result line per input."""
+
+    def __init__(self) -> None:
+        self.err = Console(stderr=True, highlight=False)
+        self.out = Console(highlight=False, soft_wrap=True)
+        self._bar: Progress | None = None
+        self._task: TaskID | None = None
+
+    def __call__(self, event: Event) -> None:
+        kind = event.get("event")
+        if kind == "start":
+            self.err.print(f"[bold]{event['input']}[/] -> {event['output']}", markup=True)
+            if self.err.is_terminal:
+                self._bar = Progress(
+                    TextColumn("{task.description:<14}"), BarColumn(),
+                    TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
+                    TextColumn("ETA"), TimeRemainingColumn(), console=self.err, transient=True,
+                )
+                self._bar.start()
+                self._task = self._bar.add_task("Starting", total=1.0)
+        elif kind == "progress" and self._bar is not None and self._task is not None:
+            label = _STAGE_LABEL.get(event["stage"], event["stage"])
+            self._bar.update(self._task, completed=event["fraction"], description=label)
+        elif kind == "done":
+            self._stop()
+            self.out.print(f"Done in {event['seconds']:.1f} s: {event['output']}", markup=False)
+        elif kind == "error":
+            self._stop()
+            print(f"game-music: error: {event['message']} [{event['code']}]", file=sys.stderr)
+
+    def _stop(self) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+            self._bar = None
+            self._task = None

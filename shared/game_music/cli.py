@@ -1,0 +1,272 @@
+"""The command line (Contract 1). JSON-line events with ``--json`` (Contract 2)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from ._errors import Cancelled, GameMusicError, UsageError
+from ._progress import HumanReporter
+from .backends.base import Backend, RenderOptions
+from .config import default_prompt, load_config
+from .events import Event
+from .jobs import resolve_output, run_job
+from .request import STYLES
+
+log = logging.getLogger("game_music")
+
+
+def _time_arg(text: str) -> str:
+    # Validated later against the input's fps; keep the text ("12.5", "1:02.5" or "300f").
+    t = text.strip().lower()
+    try:
+        if t.endswith("f"):
+            int(t[:-1])
+        else:
+            _seconds(t)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a time or frame number: {text!r}") from None
+    return t
+
+
+def _seconds(text: str) -> float:
+    parts = text.split(":")
+    value = 0.0
+    for p in parts:
+        value = value * 60 + float(p)
+    return value
+
+
+def _range_to_seconds(text: str | None, fps: float) -> float | None:
+    if text is None:
+        return None
+    return int(text[:-1]) / fps if text.endswith("f") else _seconds(text)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="game-music",
+        description="Add original, royalty-free video-game-style music to gameplay videos.",
+    )
+    parser.add_argument("--version", action="version", version=f"game-music {__version__}")
+    parser.add_argument("--debug", action="store_true", help="verbose logs and tracebacks")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    add = sub.add_parser("add", help="add music to one or more videos")
+    add.add_argument("inputs", nargs="+", metavar="INPUT", help="video files")
+    add.add_argument("-p", "--prompt", help="what music you want, in your words")
+    add.add_argument("-o", "--output", help="output file, or a folder to write into")
+    add.add_argument("--backend", choices=("local", "nemo"), default=None,
+                     help="local engine (default, offline) or the NemoVideo cloud")
+    add.add_argument("--style", choices=STYLES, help="pick a style directly")
+    add.add_argument("--seed", type=int, help="another number gives another take")
+    add.add_argument("--preview", action="store_true", help="render only the first 20 s, fast")
+    add.add_argument("--json", action="store_true", help="JSON-line events on stdout")
+    rng = add.add_argument_group("source range (e.g. from an editor)")
+    rng.add_argument("--start", type=_time_arg, help="start: seconds, m:ss, or frames like 300f")
+    rng.add_argument("--end", type=_time_arg, help="end: seconds, m:ss, or frames like 900f")
+    rng.add_argument("--fps", type=float, help="frame rate for frame numbers (default: input's)")
+    extra = add.add_argument_group("extra outputs")
+    extra.add_argument("--stem", type=Path, metavar="WAV", help="also write the music alone")
+    extra.add_argument("--pcm-mov", type=Path, metavar="MOV",
+                       help="also write a MOV with PCM audio (for editors without AAC)")
+    add.set_defaults(func=cmd_add)
+
+    explain = sub.add_parser("explain", help="show what the engine understood from a prompt")
+    explain.add_argument("prompt", nargs="+")
+    explain.add_argument("--json", action="store_true")
+    explain.set_defaults(func=cmd_explain)
+
+    styles = sub.add_parser("styles", help="list the music styles")
+    styles.add_argument("--json", action="store_true")
+    styles.set_defaults(func=cmd_styles)
+
+    demo = sub.add_parser("demo", help="make a sample gameplay clip and add music to it")
+    demo.add_argument("-o", "--output", type=Path, help="folder for the sample and its result")
+    demo.add_argument("-p", "--prompt", default="add retro chiptune background music")
+    demo.add_argument("--seconds", type=float, default=30.0)
+    demo.add_argument("--json", action="store_true")
+    demo.set_defaults(func=cmd_demo)
+
+    doctor = sub.add_parser("doctor", help="check ffmpeg, config and OBS/Resolve install state")
+    doctor.add_argument("--json", action="store_true")
+    doctor.set_defaults(func=cmd_doctor)
+
+    _register_plugins(sub)
+    return parser
+
+
+def _register_plugins(sub: Any) -> None:
+    from importlib import import_module
+
+    for modname in ("game_music.obs.commands", "game_music.backends.nemo.commands"):
+        try:  # TODO(lead): drop this guard once both command modules have landed
+            import_module(modname).register(sub)
+        except ModuleNotFoundError:
+            pass
+
+
+def _emitter(as_json: bool, reporter: HumanReporter | None):  # type: ignore[no-untyped-def]
+    def emit(event: Event) -> None:
+        if as_json:
+            sys.stdout.write(json.dumps(event, ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        elif reporter is not None:
+            reporter(event)
+
+    return emit
+
+
+def make_backend(name: str, prompt: str | None) -> Backend:
+    if name == "nemo":
+        from .backends.nemo import NemoBackend
+
+        return NemoBackend(prompt_text=prompt)
+    from .backends.local import LocalBackend
+
+    return LocalBackend()
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    from .prompt import parse_prompt
+
+    config = load_config()
+    inputs = [Path(p) for p in args.inputs]
+    if args.output and len(inputs) > 1 and not (
+        args.output.endswith(("/", os.sep)) or Path(args.output).is_dir()
+    ):
+        raise UsageError("with several inputs, -o must name a folder")
+    if args.stem and len(inputs) > 1 or args.pcm_mov and len(inputs) > 1:
+        raise UsageError("--stem and --pcm-mov take one input")
+    prompt = args.prompt if args.prompt is not None else default_prompt(config)
+    request = parse_prompt(prompt)
+    if args.style:
+        request = request.replace(style=args.style)
+    if args.seed is not None:
+        request = request.replace(seed=args.seed)
+    backend_name = args.backend or config.get("backend") or "local"
+    backend = make_backend(backend_name, prompt)
+    reporter = None if args.json else HumanReporter()
+    emit = _emitter(args.json, reporter)
+    worst = 0
+    for inp in inputs:
+        options = RenderOptions(
+            preview=args.preview,
+            stem_path=args.stem.absolute() if args.stem else None,
+            pcm_mov_path=args.pcm_mov.absolute() if args.pcm_mov else None,
+        )
+        if args.start or args.end:
+            options = _with_range(options, inp, args)
+        output = resolve_output(inp, args.output, preview=args.preview)
+        try:
+            run_job(inp, request, output, backend, emit, options=options, prompt=prompt)
+        except Cancelled:
+            raise
+        except GameMusicError as exc:
+            worst = exc.exit_code
+    return worst
+
+
+def _with_range(options: RenderOptions, inp: Path, args: argparse.Namespace) -> RenderOptions:
+    fps = args.fps
+    needs_fps = any(t and t.endswith("f") for t in (args.start, args.end))
+    if needs_fps and not fps:
+        from .media.probe import probe
+
+        try:
+            fps = float(probe(inp).video.fps)
+        except GameMusicError:
+            fps = 30.0  # the job itself reports the input problem
+    start = _range_to_seconds(args.start, fps or 30.0)
+    end = _range_to_seconds(args.end, fps or 30.0)
+    if start is not None and end is not None and end <= start:
+        raise UsageError("--end must be after --start")
+    return RenderOptions(
+        preview=options.preview, start_s=start, end_s=end,
+        stem_path=options.stem_path, pcm_mov_path=options.pcm_mov_path,
+    )
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from .prompt import describe, parse_prompt
+
+    request = parse_prompt(" ".join(args.prompt))
+    if args.json:
+        print(json.dumps(request.to_dict(), ensure_ascii=False))
+    else:
+        print(describe(request))
+    return 0
+
+
+def cmd_styles(args: argparse.Namespace) -> int:
+    from .music import STYLE_INFO
+
+    if args.json:
+        print(json.dumps(STYLE_INFO, ensure_ascii=False, indent=2))
+        return 0
+    for name, info in STYLE_INFO.items():
+        lo, hi = info.get("tempo_range", ("?", "?"))
+        print(f"{name:<11} {info.get('summary', '')}  ({lo}-{hi} bpm)")
+        if info.get("instruments"):
+            print(f"{'':<11} instruments: {', '.join(info['instruments'])}")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from .demo import make_sample_clip
+
+    folder = (args.output or Path.cwd() / "game-music-demo").absolute()
+    folder.mkdir(parents=True, exist_ok=True)
+    sample = folder / "sample gameplay.mkv"
+    if not args.json:
+        print(f"Making a {args.seconds:.0f} s sample gameplay clip: {sample}", file=sys.stderr)
+    make_sample_clip(sample, seconds=args.seconds, voice_track=True)
+    ns = argparse.Namespace(
+        inputs=[str(sample)], prompt=args.prompt, output=None, backend="local", style=None,
+        seed=None, preview=False, json=args.json, start=None, end=None, fps=None, stem=None,
+        pcm_mov=None,
+    )
+    return cmd_add(ns)
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from .doctor import run_doctor
+
+    return run_doctor(as_json=args.json)
+
+
+def _on_sigterm(signum: int, frame: object) -> None:
+    # Hosts stop a job with SIGTERM: unwind like Ctrl-C so temp files are cleaned up.
+    raise KeyboardInterrupt
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING,
+        format="game-music: %(message)s", stream=sys.stderr,
+    )
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        print("game-music: interrupted", file=sys.stderr)
+        return Cancelled.exit_code
+    except GameMusicError as exc:
+        if isinstance(exc, Cancelled):
+            print("game-music: interrupted", file=sys.stderr)
+        elif not getattr(args, "json", False) or isinstance(exc, UsageError):
+            print(f"game-music: error: {exc.message} [{exc.code}]", file=sys.stderr)
+        if args.debug:
+            raise
+        return exc.exit_code

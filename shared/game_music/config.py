@@ -1,0 +1,58 @@
+"""User configuration (``config.toml`` in the user config folder) and per-user folders."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+from ._errors import UsageError
+
+APP = "game-music"
+BUILTIN_PROMPT = "add upbeat retro game background music"
+ENV_CONFIG_DIR = "GAME_MUSIC_CONFIG_DIR"
+ENV_DATA_DIR = "GAME_MUSIC_DATA_DIR"
+
+
+def config_dir() -> Path:
+    """Folder holding ``config.toml`` and cached credentials (env override for tests)."""
+    return Path(os.environ.get(ENV_CONFIG_DIR) or platformdirs.user_config_dir(APP))
+
+
+def data_dir() -> Path:
+    """Folder for job logs and session state."""
+    return Path(os.environ.get(ENV_DATA_DIR) or platformdirs.user_data_dir(APP))
+
+
+def config_path() -> Path:
+    return config_dir() / "config.toml"
+
+
+def load_config() -> dict[str, Any]:
+    """The parsed config file, or ``{}`` when there is none."""
+    path = config_path()
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        return {}
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}") from None
+
+
+def default_prompt(config: dict[str, Any] | None = None) -> str:
+    """Contract 1: env ``GAME_MUSIC_PROMPT``, else the configured default, else built-in."""
+    env = os.environ.get("GAME_MUSIC_PROMPT")
+    if env:
+        return env
+    cfg = load_config() if config is None else config
+    value = cfg.get("default_prompt") or cfg.get("defaults", {}).get("prompt")
+    return str(value) if value else BUILTIN_PROMPT

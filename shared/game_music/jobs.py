@@ -1,0 +1,232 @@
+"""The job runner: one input -> one finished MP4, whatever the backend.
+
+It owns what every backend must get right the same way: events and progress, the output name,
+temp files in the output folder, the atomic rename at the end, cleanup on failure and Ctrl-C,
+the sidecar that makes a take reproducible, and mapping every failure to a stable error code.
+The input is only ever opened for reading.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+import shutil
+import tempfile
+import time
+import uuid
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from ._errors import (
+    Cancelled,
+    DiskFull,
+    GameMusicError,
+    InputNotFound,
+    InternalError,
+    OutputNotWritable,
+)
+from .backends.base import Backend, RenderOptions, RenderResult
+from .events import Emit, Progress, done_event, error_event, start_event
+from .media.probe import MediaInfo, probe
+from .request import MusicRequest
+
+log = logging.getLogger("game_music")
+
+OUTPUT_SUFFIX = " (game music)"
+PREVIEW_SUFFIX = " (game music preview)"
+SIDECAR_SUFFIX = ".game-music.json"
+
+
+@dataclass(frozen=True)
+class JobResult:
+    input: Path
+    output: Path
+    seconds: float
+    result: RenderResult
+
+
+def default_output(input_path: Path, folder: Path | None = None, *, preview: bool = False) -> Path:
+    """``<stem> (game music).mp4`` next to the input (or in ``folder``)."""
+    suffix = PREVIEW_SUFFIX if preview else OUTPUT_SUFFIX
+    return (folder or input_path.parent) / f"{input_path.stem}{suffix}.mp4"
+
+
+def resolve_output(input_path: Path, output_arg: str | None, *, preview: bool = False) -> Path:
+    """Contract 1: no ``-o`` -> next to the input; a folder (or trailing separator) -> that
+    name inside it; anything else is the output file itself."""
+    if not output_arg:
+        return default_output(input_path, preview=preview)
+    out = Path(output_arg).expanduser()
+    if output_arg.endswith(("/", os.sep)) or out.is_dir():
+        return default_output(input_path, out, preview=preview)
+    return out
+
+
+def sidecar_path(output: Path) -> Path:
+    return output.with_name(output.name + SIDECAR_SUFFIX)
+
+
+def seed_for(input_path: Path, size: int) -> int:
+    """A stable default seed: re-running on the same file gives the same take."""
+    return zlib.crc32(f"{input_path.name}:{size}".encode()) & 0x7FFFFFFF
+
+
+def _free_name(output: Path) -> Path:
+    """Never replace a file we did not make: an existing output without our sidecar gets a
+    numbered sibling instead. Our own earlier take (sidecar present) is replaced."""
+    if not output.exists() or sidecar_path(output).exists():
+        return output
+    for n in range(2, 1000):
+        candidate = output.with_name(f"{output.stem} {n}{output.suffix}")
+        if not candidate.exists() or sidecar_path(candidate).exists():
+            return candidate
+    raise OutputNotWritable(f"{output.parent}: too many outputs named {output.name}")
+
+
+def _check_output_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise _os_error(exc, folder) from None
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputNotWritable(f"{folder}: the output folder is not writable")
+
+
+def _os_error(exc: OSError, where: Path) -> GameMusicError:
+    if exc.errno == errno.ENOSPC:
+        return DiskFull(f"{where}: the disk is full")
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return OutputNotWritable(f"{where}: permission denied")
+    if exc.errno == errno.ENOENT:
+        return OutputNotWritable(f"{where}: the output folder no longer exists")
+    return OutputNotWritable(f"{where}: {exc.strerror or exc}")
+
+
+def _write_json_atomic(path: Path, data: dict[str, Any]) -> None:
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    try:
+        tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def run_job(
+    input_path: Path,
+    request: MusicRequest,
+    output: Path,
+    backend: Backend,
+    emit: Emit,
+    *,
+    options: RenderOptions | None = None,
+    prompt: str | None = None,
+    probe_fn: Callable[[Path], MediaInfo] = probe,
+) -> JobResult:
+    """Run one job; emit start/progress/done, or an error event and re-raise it."""
+    options = options or RenderOptions()
+    input_path = Path(input_path).expanduser().absolute()
+    output = Path(output).expanduser().absolute()
+    t0 = time.monotonic()
+    emit(start_event(str(input_path), str(output), backend.name))
+    progress = Progress(emit, [("probe", 1.0), *backend.weights])
+    tmp_out: Path | None = None
+    workdir: Path | None = None
+    try:
+        if not input_path.exists():
+            raise InputNotFound(f"{input_path.name}: file not found")
+        if output.exists() and output.samefile(input_path):
+            raise OutputNotWritable(f"{output.name}: refusing to overwrite the input")
+        progress("probe", 0.0)
+        media = probe_fn(input_path)
+        progress("probe", 1.0)
+        _check_output_folder(output.parent)
+        output = _free_name(output)
+        if request.seed is None:
+            request = request.replace(seed=seed_for(input_path, media.size_bytes))
+        try:
+            workdir = Path(tempfile.mkdtemp(prefix=".game-music-", dir=output.parent))
+            tmp_out = output.with_name(f".{output.stem}.{uuid.uuid4().hex[:8]}.part.mp4")
+        except OSError as exc:
+            raise _os_error(exc, output.parent) from None
+        result = backend.render(
+            media, request, tmp_out, workdir=workdir, progress=progress, options=options
+        )
+        if not tmp_out.exists() or tmp_out.stat().st_size == 0:
+            raise InternalError("the backend produced no output file")
+        try:
+            os.replace(tmp_out, output)
+        except OSError as exc:
+            raise _os_error(exc, output) from None
+        seconds = time.monotonic() - t0
+        _write_sidecar(output, input_path, media, request, backend.name, prompt, result, seconds)
+        done = done_event(str(input_path), str(output), seconds)
+        done.update(_extra_outputs(options))
+        emit(done)
+        return JobResult(input_path, output, seconds, result)
+    except KeyboardInterrupt:
+        err: GameMusicError = Cancelled("interrupted")
+        emit(error_event(str(input_path), err.code, err.message))
+        raise err from None
+    except GameMusicError as exc:
+        emit(error_event(str(input_path), exc.code, exc.message))
+        raise
+    except OSError as exc:
+        err = _os_error(exc, output)
+        emit(error_event(str(input_path), err.code, err.message))
+        raise err from exc
+    except Exception as exc:  # a bug: one line for the user, the traceback for --debug
+        log.debug("internal error", exc_info=True)
+        err = InternalError(f"internal error: {type(exc).__name__}: {exc}")
+        emit(error_event(str(input_path), err.code, err.message))
+        raise err from exc
+    finally:
+        if tmp_out is not None:
+            tmp_out.unlink(missing_ok=True)
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _extra_outputs(options: RenderOptions) -> dict[str, str]:
+    extra = {}
+    if options.stem_path is not None:
+        extra["stem"] = str(options.stem_path.absolute())
+    if options.pcm_mov_path is not None:
+        extra["pcm_mov"] = str(options.pcm_mov_path.absolute())
+    return extra
+
+
+def _write_sidecar(
+    output: Path,
+    input_path: Path,
+    media: MediaInfo,
+    request: MusicRequest,
+    backend: str,
+    prompt: str | None,
+    result: RenderResult,
+    seconds: float,
+) -> None:
+    data = {
+        "tool": "game-music",
+        "version": __version__,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "input": str(input_path),
+        "input_size": media.size_bytes,
+        "output": str(output),
+        "backend": backend,
+        "prompt": prompt,
+        "request": request.to_dict(),
+        "seed": request.seed,
+        "seconds": round(seconds, 3),
+        "summary": result.summary,
+    }
+    try:
+        _write_json_atomic(sidecar_path(output), data)
+    except OSError as exc:  # the video is safe; a missing sidecar only loses "refine"
+        log.warning("could not write %s: %s", sidecar_path(output).name, exc)

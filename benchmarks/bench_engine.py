@@ -1,0 +1,75 @@
+"""Issue-2 benchmark: the local engine on a 2-minute 1080p60 H.264 recording (~6 Mb/s, AAC, MKV).
+
+Prints wall time, peak memory, and the ratio against a naive pipeline that re-encodes the
+video while mixing (ffmpeg ``amix`` + libx264 veryfast), both run here in the same process.
+
+    .venv/bin/python benchmarks/bench_engine.py [--seconds 120] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from game_music.demo import make_sample_clip
+from game_music.media.ffmpeg import run_ffmpeg
+
+
+def peak_child_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=120.0)
+    ap.add_argument("--keep", type=Path, help="folder to keep the generated recording in")
+    args = ap.parse_args()
+    folder = args.keep or Path(tempfile.mkdtemp(prefix="gm-bench-"))
+    folder.mkdir(parents=True, exist_ok=True)
+    src = folder / f"recording-{int(args.seconds)}s-1080p60.mkv"
+    if not src.exists():
+        print(f"generating {src} ...", file=sys.stderr)
+        make_sample_clip(src, seconds=args.seconds, width=1920, height=1080, fps=60,
+                         video_bitrate="6M", mean_scene=6.0, voice_track=False)
+    size_mb = src.stat().st_size / 1e6
+    print(f"input: {src.name}, {size_mb:.1f} MB, {args.seconds:.0f} s 1920x1080 60 fps H.264 + AAC")
+
+    # The engine, as a user runs it (a separate process, so its peak RSS is its own).
+    out = folder / "engine.mp4"
+    t0 = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "game_music", "add", str(src), "-o", str(out), "--json",
+         "-p", "retro chiptune"], capture_output=True, text=True, check=False)
+    engine_s = time.perf_counter() - t0
+    if proc.returncode != 0:
+        sys.exit(f"engine failed: {proc.stdout}{proc.stderr}")
+    engine_rss = peak_child_rss_mb()
+    sidecar = json.loads(Path(str(out) + ".game-music.json").read_text())
+    copied = sidecar["summary"]["video"]["copied"]
+
+    # Naive baseline: mix a music track with amix and re-encode the video with libx264.
+    music = folder / "music.wav"
+    run_ffmpeg(["-f", "lavfi", "-i", f"sine=f=220:d={args.seconds}", "-ac", "2", str(music)])
+    naive = folder / "naive.mp4"
+    t0 = time.perf_counter()
+    run_ffmpeg(["-i", str(src), "-i", str(music), "-filter_complex",
+                "[0:a][1:a]amix=inputs=2[a]", "-map", "0:v", "-map", "[a]",
+                "-c:v", "libx264", "-preset", "veryfast", "-c:a", "aac", str(naive)])
+    naive_s = time.perf_counter() - t0
+
+    print(f"engine: {engine_s:.2f} s wall ({args.seconds / engine_s:.1f}x real time), "
+          f"video {'copied' if copied else 're-encoded'}, peak RSS {engine_rss:.0f} MB "
+          f"(largest single process incl. ffmpeg)")
+    print(f"naive amix + libx264 veryfast: {naive_s:.2f} s wall")
+    print(f"ratio naive/engine: {naive_s / engine_s:.1f}x")
+    print("goals: engine <= 6 s, ratio >= 40x, peak RSS <= 500 MB")
+
+
+if __name__ == "__main__":
+    main()

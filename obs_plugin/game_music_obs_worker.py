@@ -1,0 +1,287 @@
+"""The OBS script's worker: waits for a finished file, runs the engine, reads its events.
+
+Standard library only and free of ``obspython``: it runs inside OBS's embedded Python (where
+only the standard library is guaranteed) and in plain tests alike. Nothing here may block an
+OBS thread; the script hands plain path strings to :class:`Worker` and polls its messages.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+CONFIG_NAME = "game_music_obs.json"
+REMUXABLE = (".mkv", ".flv", ".ts", ".m3u8", ".hls")
+
+
+def load_engine(script_dir: str | os.PathLike[str]) -> list[str] | None:
+    """The engine command the installer recorded next to the script, else ``game-music``."""
+    try:
+        data = json.loads((Path(script_dir) / CONFIG_NAME).read_text(encoding="utf-8"))
+        engine = data.get("engine")
+        if isinstance(engine, list) and engine and all(isinstance(a, str) for a in engine):
+            return list(engine)
+    except (OSError, ValueError):
+        pass
+    exe = shutil.which("game-music")
+    return [exe] if exe else None
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    """What the user chose in the script's settings (a snapshot per job)."""
+
+    prompt: str = ""
+    style: str = ""
+    backend: str = ""
+    output_dir: str = ""
+
+
+@dataclass(frozen=True)
+class Message:
+    """Something to show the user: ``level`` is info, warning or error."""
+
+    level: str
+    text: str
+    status: str = ""  # one short line for the settings page; empty = unchanged
+    done: str = ""  # output path of a finished job
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return -1
+
+
+def wait_stable(path: Path, *, settle: float = 1.0, poll: float = 0.25, timeout: float = 600.0,
+                cancel: threading.Event | None = None) -> bool:
+    """True once ``path`` exists, is not empty and kept its size for ``settle`` seconds."""
+    deadline = time.monotonic() + timeout
+    last, since = -2, time.monotonic()
+    while time.monotonic() < deadline:
+        if cancel is not None and cancel.is_set():
+            return False
+        size = _size(path)
+        now = time.monotonic()
+        if size != last:
+            last, since = size, now
+        elif size > 0 and now - since >= settle:
+            return True
+        time.sleep(poll)
+    return False
+
+
+def wait_complete(path: str, *, settle: float = 1.0, remux_grace: float = 2.0,
+                  timeout: float = 600.0, cancel: threading.Event | None = None) -> str | None:
+    """The finished file for an OBS output path, or None if it never became complete.
+
+    OBS may remux an MKV/FLV recording to MP4 right after the file is closed (its "automatic
+    remux" setting); the MP4 is then the user's file, so wait for it too.
+    """
+    src = Path(path)
+    if not wait_stable(src, settle=settle, timeout=timeout, cancel=cancel):
+        return None
+    if src.suffix.lower() not in REMUXABLE:
+        return str(src)
+    remuxed = src.with_suffix(".mp4")
+    deadline = time.monotonic() + remux_grace
+    while not remuxed.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    if remuxed.exists() and remuxed.stat().st_mtime >= src.stat().st_mtime - 5:
+        if wait_stable(remuxed, settle=settle, timeout=timeout, cancel=cancel):
+            return str(remuxed)
+    return str(src)
+
+
+def engine_command(engine: Sequence[str], path: str, settings: JobSettings) -> list[str]:
+    cmd = [*engine, "add", path, "--json"]
+    if settings.prompt.strip():
+        cmd += ["-p", settings.prompt.strip()]
+    if settings.style:
+        cmd += ["--style", settings.style]
+    if settings.backend:
+        cmd += ["--backend", settings.backend]
+    if settings.output_dir.strip():
+        # A trailing separator makes the engine treat it as a folder even if it is new.
+        cmd += ["-o", os.path.join(settings.output_dir.strip(), "")]
+    return cmd
+
+
+def _popen_flags() -> dict[str, object]:
+    if sys.platform == "win32":  # no console window flashing up over the game
+        return {"creationflags": getattr(subprocess, "CREATE_NO_WINDOW", 0)}
+    return {"start_new_session": True}  # Ctrl+C in OBS's terminal must not reach the engine
+
+
+@dataclass
+class _Job:
+    path: str
+    settings: JobSettings
+
+
+class Worker:
+    """One background thread, one job at a time, each file at most once in the queue."""
+
+    def __init__(self, engine: Sequence[str] | None, *, settle: float = 1.0,
+                 remux_grace: float = 2.0) -> None:
+        self.engine = list(engine) if engine else None
+        self.messages: queue.SimpleQueue[Message] = queue.SimpleQueue()
+        self._jobs: queue.Queue[_Job | None] = queue.Queue()
+        self._pending: set[str] = set()
+        self._lock = threading.Lock()
+        self._cancel = threading.Event()
+        self._proc: subprocess.Popen[str] | None = None
+        self._settle = settle
+        self._remux_grace = remux_grace
+        self._thread = threading.Thread(target=self._run, name="game-music worker", daemon=True)
+        self._thread.start()
+
+    def submit(self, path: str, settings: JobSettings) -> bool:
+        """Queue ``path``; False (and a message) when it is already queued or running."""
+        key = os.path.normcase(os.path.abspath(path))
+        with self._lock:
+            if key in self._pending:
+                self._say("info", f"already working on {Path(path).name}")
+                return False
+            self._pending.add(key)
+        self._say("info", f"queued {Path(path).name}", status=f"Queued: {Path(path).name}")
+        self._jobs.put(_Job(path, settings))
+        return True
+
+    def busy(self) -> bool:
+        with self._lock:
+            return bool(self._pending)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Cancel the queue and the running engine (OBS is closing or the script reloads)."""
+        self._cancel.set()
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+        self._jobs.put(None)
+        self._thread.join(timeout)
+
+    def _say(self, level: str, text: str, *, status: str = "", done: str = "") -> None:
+        self.messages.put(Message(level, text, status, done))
+
+    def _run(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None or self._cancel.is_set():
+                return
+            try:
+                self._process(job)
+            except Exception as exc:  # noqa: BLE001 - the worker must outlive any one job
+                self._say("error", f"{Path(job.path).name}: {type(exc).__name__}: {exc}",
+                          status="Failed (see Script Log)")
+            finally:
+                with self._lock:
+                    self._pending.discard(os.path.normcase(os.path.abspath(job.path)))
+
+    def _process(self, job: _Job) -> None:
+        name = Path(job.path).name
+        if not self.engine:
+            self._say("error", "the game-music engine was not found: run the installer again "
+                      "(python3 install.py) or put game-music on PATH", status="Engine not found")
+            return
+        self._say("info", f"waiting for {name} to be complete", status=f"Waiting for {name}")
+        path = wait_complete(job.path, settle=self._settle, remux_grace=self._remux_grace,
+                             cancel=self._cancel)
+        if path is None:
+            if not self._cancel.is_set():
+                self._say("error", f"{name}: the file never became complete", status="Failed")
+            return
+        name = Path(path).name
+        cmd = engine_command(self.engine, path, job.settings)
+        self._say("info", f"adding music to {name}", status=f"Working: {name}")
+        try:
+            proc = subprocess.Popen(
+                cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                text=True, encoding="utf-8", errors="replace", **_popen_flags(),  # type: ignore[call-overload]
+            )
+        except OSError as exc:
+            self._say("error", f"cannot start the engine ({cmd[0]}): {exc}",
+                      status="Engine not found")
+            return
+        self._proc = proc
+        stderr_tail: list[str] = []
+        drain = threading.Thread(target=_tail, args=(proc.stderr, stderr_tail), daemon=True)
+        drain.start()
+        result: dict[str, object] | None = None
+        shown = -1
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(event, dict):
+                continue
+            kind = event.get("event")
+            if kind == "progress":
+                pct = int(100 * float(event.get("fraction") or 0))
+                status = f"{name}: {event.get('stage', '')} {pct}%"
+                if pct // 10 != shown // 10:  # the log gets every 10 %, the status line all
+                    shown = pct
+                    self._say("info", status, status=status)
+                else:
+                    self.messages.put(Message("status", "", status))
+            elif kind in ("done", "error"):
+                result = event
+        code = proc.wait()
+        drain.join(2)
+        self._proc = None
+        if result is not None and result.get("event") == "done":
+            out = str(result.get("output", ""))
+            self._say("info", f"done: {out}", status=f"Done: {Path(out).name}", done=out)
+        elif self._cancel.is_set():
+            self._say("warning", f"{name}: stopped", status="Stopped")
+        elif result is not None:
+            self._say("error", f"{name}: {result.get('message')} [{result.get('code')}]",
+                      status=f"Failed: {result.get('code')}")
+        else:
+            tail = " | ".join(stderr_tail[-3:]) or "no output"
+            self._say("error", f"{name}: engine exited with code {code}: {tail}",
+                      status=f"Failed (exit {code})")
+
+
+def _tail(stream: object, into: list[str]) -> None:
+    for line in stream:  # type: ignore[attr-defined]
+        line = line.strip()
+        if line:
+            into.append(line)
+            del into[:-20]
+
+
+def play_sound(ok: bool) -> None:
+    """A short notice sound; best effort, silent where no player exists. Call off-thread."""
+    try:
+        if sys.platform == "win32":
+            import winsound
+
+            winsound.MessageBeep(winsound.MB_OK if ok else winsound.MB_ICONHAND)
+            return
+        if sys.platform == "darwin":
+            sound = "Glass" if ok else "Basso"
+            subprocess.run(["afplay", f"/System/Library/Sounds/{sound}.aiff"], timeout=10,
+                           check=False, capture_output=True)
+            return
+        name = "complete" if ok else "dialog-warning"
+        for player, path in (("paplay", f"/usr/share/sounds/freedesktop/stereo/{name}.oga"),
+                             ("aplay", "/usr/share/sounds/alsa/Front_Center.wav")):
+            if shutil.which(player) and os.path.exists(path):
+                subprocess.run([player, path], timeout=10, check=False, capture_output=True)
+                return
+    except Exception:  # noqa: BLE001 - a sound is never worth an error
+        pass
+

@@ -1,0 +1,1 @@
+"""The OBS companion (``game-music obs watch``) over obs-websocket."""

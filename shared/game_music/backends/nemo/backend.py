@@ -131,12 +131,13 @@ def build_instruction(
         lines.append("Lower the music whenever someone speaks so the voice stays clear.")
     lines.append(GAME_AUDIO_WORDS[request.game_audio])
     lines.append(ASPECT_WORDS.get(request.aspect, "Keep the video's own frame size."))
+    words = " ".join((prompt_text or "").split())
     lines.append(
         "Do not cut, trim or reorder the video and keep its full length. Add no titles, "
-        "captions or effects unless the user's words below ask for them."
+        "captions or effects" + (" unless the user's words below ask for them." if words else ".")
     )
-    if prompt_text and prompt_text.strip():
-        lines.append(f'The user\'s words: "{" ".join(prompt_text.split())}"')
+    if words:
+        lines.append(f'The user\'s words: "{words}"')
     return "\n".join(lines)
 
 

@@ -1,0 +1,243 @@
+"""The Resolve menu entries (Python and Lua) against the fake Resolve, per version/edition."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import bin_paths, combos, read_only
+
+PREFIX = "Add Game Music: "
+LINUX = sys.platform.startswith("linux")
+
+
+def _opt(argv: list[str], flag: str) -> str | None:
+    return argv[argv.index(flag) + 1] if flag in argv else None
+
+
+def _failure(lines: list[str]) -> str:
+    """A failure is exactly one console line."""
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(PREFIX)
+    return lines[0][len(PREFIX):]
+
+
+@pytest.mark.parametrize("version,edition,lang", combos())
+def test_timeline_clip_goes_to_engine_and_back_into_the_bin(session_factory, version, edition,
+                                                            lang):
+    s = session_factory(version, edition, ui_answer="epic orchestral boss fight")
+    clip = s.pool.add_file(s.clip)
+    other = s.pool.AddSubFolder(s.pool.GetRootFolder(), "Footage")
+    assert s.pool.SetCurrentFolder(other)
+    tl = s.resolve.new_timeline()
+    s.project.GetMediaPool().AppendToTimeline([{"mediaPoolItem": clip, "startFrame": 6,
+                                                "endFrame": 60}])
+    item = tl.video_items()[0]
+    tl.select(item)          # seen from 21.0.4 on
+    tl.park(item.GetStart() + 10)  # older versions fall back to the playhead
+
+    lines = s.run(lang)
+
+    assert lines[-1].startswith(PREFIX + "done"), lines
+    (argv,) = s.engine_calls()
+    assert argv[1] == str(s.clip)                      # the source file, no render
+    assert (_opt(argv, "--start"), _opt(argv, "--end"), _opt(argv, "--fps")) == \
+        ("6f", "60f", "24")
+    out = Path(_opt(argv, "-o"))
+    assert out.parent == s.clip.parent and out.name == "match (game music).mp4"
+    studio_dialog = edition == "studio"
+    assert _opt(argv, "-p") == ("epic orchestral boss fight" if studio_dialog else
+                                "add upbeat retro game background music")
+    assert bool(s.host.dialogs) == studio_dialog
+    assert s.host.upsells == 0                         # never touched UIManager on free 19.1+
+    expected = [str(out), str(out.with_suffix(".wav"))]
+    if LINUX:
+        expected.append(str(out.with_name("match (game music) pcm.mov")))
+    assert sorted(bin_paths(s)) == sorted(expected)
+    assert s.pool.GetCurrentFolder() is other           # the editor's folder is restored
+    assert clip in s.pool.GetRootFolder().GetClipList()  # nothing moved
+    assert any("%" in line for line in lines)           # progress was shown
+
+    # Again: a new name, never the file already in the bin.
+    lines = s.run(lang)
+    assert lines[-1].startswith(PREFIX + "done"), lines
+    assert Path(_opt(s.engine_calls()[1], "-o")).name == "match (game music) 2.mp4"
+    assert len(s.pool.bins("Game Music")) == 1
+
+
+@pytest.mark.parametrize("version,edition,lang", combos())
+def test_nothing_selected(session_factory, version, edition, lang):
+    s = session_factory(version, edition)
+    s.pool.add_file(s.clip)          # in the pool, but not selected
+    s.resolve.new_timeline()         # empty timeline, playhead over nothing
+
+    message = _failure(s.run(lang))
+
+    assert message.startswith("nothing selected")
+    assert s.engine_calls() == []
+    assert s.pool.bins("Game Music") == []
+
+
+@pytest.mark.parametrize("version,edition,lang", combos())
+def test_media_pool_selection_with_clip_marks(session_factory, version, edition, lang):
+    s = session_factory(version, edition)
+    clip = s.pool.add_file(s.clip)
+    s.pool.select(clip)
+    clip.SetMarkInOut(12, 35)        # source frames, inclusive
+
+    lines = s.run(lang)
+
+    assert lines[-1].startswith(PREFIX + "done"), lines
+    (argv,) = s.engine_calls()
+    assert argv[1] == str(s.clip)
+    assert (_opt(argv, "--start"), _opt(argv, "--end")) == ("12f", "36f")
+
+
+@pytest.mark.parametrize("version,edition,lang", combos())
+def test_title_clip_is_rendered_first(session_factory, version, edition, lang):
+    s = session_factory(version, edition)
+    tl = s.resolve.new_timeline()
+    title = tl.add_title("Intro", frames=30)
+    tl.select(title)
+    tl.park(title.GetStart())
+
+    lines = s.run(lang)
+
+    assert lines[-1].startswith(PREFIX + "done"), lines
+    (argv,) = s.engine_calls()
+    rendered = Path(argv[1])
+    # Linux: MOV/PCM (no AAC there); elsewhere MP4/H.264.
+    assert rendered.suffix == (".mov" if LINUX else ".mp4")
+    assert "--start" not in argv                       # the render is the range
+    assert not rendered.exists()                       # temp render cleaned up
+    assert s.project.GetRenderJobList() == []          # job removed
+    assert s.resolve.GetCurrentPage() == "edit"        # page restored
+    out = Path(_opt(argv, "-o"))
+    assert out.name == "Intro (game music).mp4"
+    assert out.parent == Path(os.environ["HOME"]) / "Videos" / "Game Music"
+    assert str(out) in bin_paths(s)
+
+
+@pytest.mark.parametrize("version,edition,lang", combos())
+def test_in_out_marks_limit_the_range(session_factory, version, edition, lang):
+    s = session_factory(version, edition)
+    clip = s.pool.add_file(s.clip)
+    tl = s.resolve.new_timeline()
+    tl.add_title("Intro", frames=24)                     # 86400..86423
+    item = tl.append(clip, left=0, frames=72)            # 86424..86495
+    tl.select(item)
+    tl.park(item.GetStart())
+    tl.SetMarkInOut(30, 59)                              # offsets: 86430..86459 inclusive
+
+    lines = s.run(lang)
+
+    if s.host.at_least(19, 1, 0):
+        assert lines[-1].startswith(PREFIX + "done"), lines
+        (argv,) = s.engine_calls()
+        assert (_opt(argv, "--start"), _opt(argv, "--end")) == ("6f", "36f")
+
+    # Marks that miss the clip entirely: one clear line, nothing sent.
+    tl.SetMarkInOut(0, 10)
+    message = _failure(s.run(lang))
+    assert "In/Out marks" in message
+    assert len(s.engine_calls()) == 1
+
+
+@pytest.mark.parametrize("version,edition,lang", combos())
+def test_in_out_over_a_title_renders_that_range(session_factory, version, edition, lang):
+    s = session_factory(version, edition)
+    tl = s.resolve.new_timeline()
+    title = tl.add_title("Outro", frames=48)
+    tl.select(title)
+    tl.park(title.GetStart())
+    tl.SetMarkInOut(12, 23)                               # 12 frames
+
+    seen = []
+    real = s.project._encode
+
+    def spy(job, out, progress):
+        seen.append((job["MarkIn"], job["MarkOut"]))
+        real(job, out, progress)
+
+    s.project._encode = spy
+    lines = s.run(lang)
+
+    assert lines[-1].startswith(PREFIX + "done"), lines
+    assert seen == [(86400 + 12, 86400 + 23)]
+
+
+@pytest.mark.parametrize("version,edition,lang", combos())
+def test_render_that_fails(session_factory, version, edition, lang):
+    s = session_factory(version, edition, fail_render=True)
+    tl = s.resolve.new_timeline()
+    title = tl.add_title("Intro", frames=24)
+    tl.select(title)
+    tl.park(title.GetStart())
+
+    lines = [x for x in s.run(lang) if not x.startswith(PREFIX + "render")]
+
+    message = _failure(lines)
+    assert message.startswith("Resolve could not render the clip")
+    assert s.engine_calls() == []
+    assert s.project.GetRenderJobList() == []
+    assert s.resolve.GetCurrentPage() == "edit"
+    assert s.pool.bins("Game Music") == []
+
+
+@pytest.mark.parametrize("version,edition,lang", combos())
+def test_existing_bin_is_reused(session_factory, version, edition, lang):
+    s = session_factory(version, edition)
+    clip = s.pool.add_file(s.clip)
+    root = s.pool.GetRootFolder()
+    existing = s.pool.AddSubFolder(root, "Game Music")
+    s.pool.SetCurrentFolder(existing)
+    s.pool.ImportMedia([str(s.clip)])                    # something already in it
+    s.pool.SetCurrentFolder(root)
+    s.pool.select(clip)
+
+    lines = s.run(lang)
+
+    assert lines[-1].startswith(PREFIX + "done"), lines
+    assert s.pool.bins("Game Music") == [existing]
+    assert len(existing.GetClipList()) == 1 + (3 if LINUX else 2)
+    assert s.pool.GetCurrentFolder() is root
+
+
+@pytest.mark.parametrize("version,edition,lang", combos())
+def test_read_only_output_folder(session_factory, version, edition, lang):
+    s = session_factory(version, edition)
+    clip = s.pool.add_file(s.clip)
+    s.pool.select(clip)
+
+    # The clip's own folder is read-only: the result goes to ~/Videos/Game Music.
+    with read_only(s.clip.parent):
+        lines = s.run(lang)
+    assert lines[-1].startswith(PREFIX + "done"), lines
+    assert any("read-only" in line for line in lines)
+    out = Path(_opt(s.engine_calls()[0], "-o"))
+    assert out.parent == Path(os.environ["HOME"]) / "Videos" / "Game Music"
+    assert str(out) in bin_paths(s)
+
+    # A configured output folder that is read-only: one line, nothing run.
+    locked = s.tmp / "locked"
+    locked.mkdir()
+    s.config(output_dir=str(locked))
+    with read_only(locked):
+        message = _failure(s.run(lang))
+    assert "read-only" in message and str(locked) in message
+    assert len(s.engine_calls()) == 1
+
+
+@pytest.mark.parametrize("version,edition,lang", combos())
+def test_engine_error_is_one_line(session_factory, version, edition, lang, monkeypatch):
+    s = session_factory(version, edition)
+    s.pool.select(s.pool.add_file(s.clip))
+    monkeypatch.setenv("FAKE_ENGINE_FAIL", "unsupported_input")
+
+    message = _failure([x for x in s.run(lang) if "sending" not in x])
+
+    assert message.startswith("the engine failed (unsupported_input)")
+    assert s.pool.bins("Game Music") == []

@@ -1,0 +1,269 @@
+"""Put the finished audio next to the input's video: MP4 for delivery, PCM MOV for Resolve.
+
+The video stream is copied whenever it already fits the output rules (H.264, 8-bit 4:2:0, at
+most 1920x1080 landscape or 1080x1920 portrait, no rotation flag, frame already in the asked
+aspect); otherwise it is re-encoded with libx264. The audio is always the new mix, encoded
+once from PCM.
+
+Timing rules, because copied streams keep their own timestamps:
+
+- the WAV's sample 0 is the input's container start (the origin :func:`probe` measures the
+  video duration from), so a video that starts late (MKV/FLV/TS offsets, B-frame delay) stays
+  in sync: ffmpeg shifts all of the input's streams by the same start time;
+- the output lasts exactly the video's duration: the audio is padded and trimmed to it
+  (``apad=whole_dur`` + ``atrim``) and ``-t`` caps the file. ``-shortest`` is never used (it
+  truncated copied video in some ffmpeg releases); the AAC encoder's priming samples are
+  covered by the MP4 edit list ffmpeg writes.
+- a source range (``start_s``/``end_s``) is cut on the input side. A copied stream can only
+  start on a keyframe, so a range that starts between keyframes is re-encoded instead of
+  starting early or with a frozen picture.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from .._errors import OutputNotWritable
+from .ffmpeg import run_ffmpeg
+from .probe import MediaInfo, probe
+
+MAX_LANDSCAPE = (1920, 1080)
+MAX_PORTRAIT = (1080, 1920)
+ASPECT_RATIOS = {"16:9": Fraction(16, 9), "9:16": Fraction(9, 16), "1:1": Fraction(1, 1)}
+X264_PRESET = "veryfast"
+X264_CRF = 20
+AUDIO_BITRATE = "192k"
+SAMPLE_RATE = 48000
+_ASPECT_TOLERANCE = 0.01
+# Video codecs a QuickTime MOV can carry as they are (for the PCM variant).
+_MOV_CODECS = frozenset({"h264", "hevc", "prores", "dnxhd", "mjpeg", "mpeg4", "av1"})
+
+Progress = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class MuxReport:
+    video_copied: bool
+    reason: str  # why the video was copied or re-encoded, for logs and the sidecar
+    width: int  # output frame size
+    height: int
+    duration: float  # seconds written
+
+
+@dataclass(frozen=True)
+class _Frame:
+    """What happens to the picture: optional centre crop, then optional scale."""
+
+    crop: tuple[int, int] | None
+    size: tuple[int, int]
+
+
+def plan_frame(width: int, height: int, aspect: str = "source") -> _Frame:
+    """Output size for a displayed ``width`` x ``height`` picture and an aspect request.
+
+    Centre-crops to the asked aspect, then scales down (never up) to fit 1920x1080 (landscape)
+    or 1080x1920 (portrait); sizes stay even as 4:2:0 needs.
+    """
+    cw, ch = width, height
+    crop: tuple[int, int] | None = None
+    ratio = ASPECT_RATIOS.get(aspect)
+    if ratio is not None and not _same_aspect(width, height, ratio):
+        if Fraction(width, height) > ratio:
+            cw = _even(height * ratio)
+        else:
+            ch = _even(width / ratio)
+        crop = (cw, ch)
+    box = MAX_LANDSCAPE if cw >= ch else MAX_PORTRAIT
+    scale = min(Fraction(1), Fraction(box[0], cw), Fraction(box[1], ch))
+    return _Frame(crop=crop, size=(_even(cw * scale), _even(ch * scale)))
+
+
+def copy_decision(
+    info: MediaInfo, aspect: str = "source", start_s: float | None = None
+) -> tuple[bool, str]:
+    """``(copy, reason)``: can the input's video go into the output untouched?"""
+    v = info.video
+    if v.codec != "h264":
+        return False, f"video is {v.codec}, not H.264"
+    if v.pix_fmt != "yuv420p":
+        return False, f"pixel format {v.pix_fmt} is not 8-bit yuv420p"
+    if v.rotation:
+        return False, f"video is stored rotated by {v.rotation} degrees"
+    w, h = v.display_size
+    box = MAX_LANDSCAPE if w >= h else MAX_PORTRAIT
+    if w > box[0] or h > box[1]:
+        return False, f"{w}x{h} is larger than {box[0]}x{box[1]}"
+    if aspect in ASPECT_RATIOS and not _same_aspect(w, h, ASPECT_RATIOS[aspect]):
+        return False, f"cropping {w}x{h} to {aspect}"
+    if start_s and start_s > 0 and not _starts_on_keyframe(info, start_s):
+        return False, f"the range starts at {start_s:.3f} s, between keyframes"
+    return True, f"H.264 {w}x{h} yuv420p already fits"
+
+
+def mux(
+    info: MediaInfo,
+    audio_wav: Path,
+    output: Path,
+    *,
+    aspect: str = "source",
+    duration: float | None = None,
+    progress: Progress | None = None,
+    start_s: float | None = None,
+    end_s: float | None = None,
+) -> MuxReport:
+    """Write an MP4 (H.264 + AAC 48 kHz stereo, ``+faststart``) to exactly ``output``.
+
+    ``audio_wav`` starts at the input's start (or at ``start_s`` for a range) and is fitted to
+    the video duration. ``progress`` receives fractions 0..1.
+    """
+    output = Path(output)
+    _check_output_dir(output)
+    start = start_s if start_s and start_s > 0 else 0.0
+    length = _length(info, duration, start, end_s)
+    copy, reason = copy_decision(info, aspect, start)
+    w, h = info.video.display_size
+    args = _input_args(info, audio_wav, start, length)
+    if copy:
+        args += ["-c:v", "copy", *_drop_after(length, info)]
+        size = (w, h)
+    else:
+        frame = plan_frame(w, h, aspect)
+        size = frame.size
+        args += [
+            "-vf", _filters(frame),
+            "-c:v", "libx264", "-preset", X264_PRESET, "-crf", str(X264_CRF),
+            "-profile:v", "high", "-pix_fmt", "yuv420p",
+        ]
+    args += [
+        "-c:a", "aac", "-b:a", AUDIO_BITRATE, *_audio_args(length),
+        "-movflags", "+faststart", "-f", "mp4", str(output),
+    ]
+    run_ffmpeg(args, what=f"writing {output.name}", duration=length, progress=progress)
+    return MuxReport(video_copied=copy, reason=reason, width=size[0], height=size[1],
+                     duration=length)
+
+
+def write_pcm_mov(
+    video_source: Path | MediaInfo,
+    audio_wav: Path,
+    output: Path,
+    *,
+    duration: float | None = None,
+    start_s: float | None = None,
+    end_s: float | None = None,
+    progress: Progress | None = None,
+) -> MuxReport:
+    """Write a QuickTime MOV with 16-bit PCM audio (DaVinci Resolve on Linux cannot decode AAC).
+
+    The video is copied when MOV can carry it (normally: the finished MP4's H.264); anything
+    else becomes DNxHR SQ, which every Resolve edition decodes.
+    """
+    info = video_source if isinstance(video_source, MediaInfo) else probe(video_source)
+    output = Path(output)
+    _check_output_dir(output)
+    start = start_s if start_s and start_s > 0 else 0.0
+    length = _length(info, duration, start, end_s)
+    copy = info.video.codec in _MOV_CODECS and not (start and not _starts_on_keyframe(info, start))
+    args = _input_args(info, audio_wav, start, length)
+    if copy:
+        args += ["-c:v", "copy", *_drop_after(length, info)]
+        reason = f"{info.video.codec} copied"
+    else:
+        args += ["-c:v", "dnxhd", "-profile:v", "dnxhr_sq", "-pix_fmt", "yuv422p"]
+        reason = f"{info.video.codec} re-encoded to DNxHR SQ"
+    args += ["-c:a", "pcm_s16le", *_audio_args(length), "-f", "mov", str(output)]
+    run_ffmpeg(args, what=f"writing {output.name}", duration=length, progress=progress)
+    w, h = info.video.display_size
+    return MuxReport(video_copied=copy, reason=reason, width=w, height=h, duration=length)
+
+
+def _input_args(info: MediaInfo, audio_wav: Path, start: float, length: float) -> list[str]:
+    seek = ["-ss", f"{start:.6f}"] if start > 0 else []
+    return [
+        *seek, "-t", f"{length:.6f}", "-i", str(info.path),
+        "-i", str(audio_wav),
+        # One video and one audio stream: other audio tracks, subtitles, data and cover art go.
+        "-map", f"0:{info.video.index}", "-map", "1:a:0",
+        "-map_metadata", "0", "-map_chapters", "-1",
+    ]
+
+
+def _drop_after(length: float, info: MediaInfo) -> list[str]:
+    """Drop copied packets shown at or after the end.
+
+    The input-side ``-t`` stops on decode order, so with B-frames a copied cut keeps a few
+    frames past the end; in closed GOPs nothing earlier references them.
+    """
+    end = length - info.frame_duration / 2
+    return ["-bsf:v", f"noise=drop=gte(pts*tb\\,{end:.6f})"]
+
+
+def _audio_args(length: float) -> list[str]:
+    return [
+        "-ar", str(SAMPLE_RATE), "-ac", "2",
+        # Exactly the video's length whatever the WAV holds; never -shortest.
+        "-af", f"apad=whole_dur={length:.6f},atrim=end={length:.6f}",
+        "-t", f"{length:.6f}",
+    ]
+
+
+def _filters(frame: _Frame) -> str:
+    parts = []
+    if frame.crop:
+        parts.append(f"crop={frame.crop[0]}:{frame.crop[1]}")
+    parts += [f"scale={frame.size[0]}:{frame.size[1]}:flags=bicubic", "setsar=1", "format=yuv420p"]
+    return ",".join(parts)
+
+
+def _length(info: MediaInfo, duration: float | None, start: float, end_s: float | None) -> float:
+    if duration is not None and duration > 0:
+        return float(duration)
+    end = min(end_s, info.video.duration) if end_s else info.video.duration
+    return max(0.0, end - start)
+
+
+def _starts_on_keyframe(info: MediaInfo, start_s: float) -> bool:
+    """Is there a video keyframe within half a frame of ``start_s`` (probe's timeline)?"""
+    target = info.start_time + start_s
+    tolerance = info.frame_duration / 2
+    try:
+        with av.open(str(info.path), metadata_errors="ignore") as container:
+            stream = container.streams.video[0]
+            for s in container.streams.video:
+                if s.index == info.video.index:
+                    stream = s
+            tb = stream.time_base
+            container.seek(int(max(0.0, target - 1.0) / tb), stream=stream, backward=True)
+            for packet in container.demux(stream):
+                if packet.pts is None:
+                    continue
+                t = float(packet.pts * tb)
+                if t > target + tolerance:
+                    break
+                if packet.is_keyframe and abs(t - target) <= tolerance:
+                    return True
+    except (av.error.FFmpegError, IndexError):
+        return False
+    return False
+
+
+def _check_output_dir(output: Path) -> None:
+    folder = output.parent
+    if not folder.is_dir():
+        raise OutputNotWritable(f"{output.name}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise OutputNotWritable(f"{output.name}: no permission to write in {folder}")
+
+
+def _same_aspect(width: int, height: int, ratio: Fraction) -> bool:
+    return abs(width / height / float(ratio) - 1.0) <= _ASPECT_TOLERANCE
+
+
+def _even(x: Fraction | float) -> int:
+    return max(2, int(x) // 2 * 2)

@@ -68,4 +68,7 @@ def _guard(
                     f"no bearer on {req.method} {req.url}"
                 )
     out = capsys.readouterr()
-    assert_clean(caplog.text, out.out, out.err)
+    logged = [r.getMessage() for when in ("setup", "call") for r in caplog.get_records(when)]
+    if mock is not None and mock.get_requests():
+        assert logged, "nothing was logged: the log check would be vacuous"
+    assert_clean(*logged, out.out, out.err)

@@ -152,3 +152,6 @@ def assert_clean(*texts: Iterable[str] | str) -> None:
             assert secret not in str(text), "the token leaked"
 
 
+
+
+RESULT_URL_DEFAULT = "https://static1.nemovideo.ai/render-result/r.mp4"

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from nemo_fakes import (
     API,
+    RESULT_URL_DEFAULT,
     SESSION_ID,
     TASK_ID,
     USER_ID,
@@ -36,8 +37,6 @@ from game_music.jobs import run_job
 from game_music.media.ffmpeg import run_ffmpeg
 from game_music.media.probe import probe
 from game_music.request import MusicRequest
-
-RESULT_URL = "https://static1.nemovideo.ai/render-result/r.mp4"
 
 
 def _clip(path: Path, seconds: float = 2.0, *extra: str) -> Path:
@@ -70,8 +69,8 @@ def _happy_path(api: Api, media_dir: Path, upload_name: str = "match.mkv") -> No
     api.turn(adk_call("generate_music"), "", adk_result("generate_music"),
              adk_text("Added chiptune BGM at 35%."))
     api.state(draft())
-    api.render_ok(RESULT_URL)
-    api.mock.add_response(url=RESULT_URL, content=(media_dir / "rendered.mp4").read_bytes(),
+    api.render_ok(RESULT_URL_DEFAULT)
+    api.mock.add_response(url=RESULT_URL_DEFAULT, content=(media_dir / "rendered.mp4").read_bytes(),
                           headers={"content-type": "video/mp4"})
     api.credits(available=50)
 
@@ -143,8 +142,9 @@ def test_silent_turn_reads_the_state_and_waits_for_the_music(
     api.turn(adk_call("edit_multitrack"), adk_result("edit_multitrack"))  # no text at all
     api.state(draft(music=False))  # music arrives in a second stage
     api.state(draft())
-    api.render_ok(RESULT_URL)
-    httpx_mock.add_response(url=RESULT_URL, content=(media_dir / "rendered.mp4").read_bytes())
+    api.render_ok(RESULT_URL_DEFAULT)
+    httpx_mock.add_response(url=RESULT_URL_DEFAULT,
+                            content=(media_dir / "rendered.mp4").read_bytes())
     api.credits()
     run_job(media_dir / "match.mkv", MusicRequest(), tmp_path / "o.mp4", backend, lambda e: None)
     assert probe(tmp_path / "o.mp4").duration > 1.5
@@ -170,8 +170,9 @@ def test_cut_stream_is_recovered_by_polling_state_without_resending(
     httpx_mock.add_exception(httpx.ReadError("again"),
                              url=f"{API}/api/state/nemo_agent/me/{SESSION_ID}/latest")
     api.state(draft())  # the work finished on the server
-    api.render_ok(RESULT_URL)
-    httpx_mock.add_response(url=RESULT_URL, content=(media_dir / "rendered.mp4").read_bytes())
+    api.render_ok(RESULT_URL_DEFAULT)
+    httpx_mock.add_response(url=RESULT_URL_DEFAULT,
+                            content=(media_dir / "rendered.mp4").read_bytes())
     api.credits()
     run_job(media_dir / "match.mkv", MusicRequest(), tmp_path / "o.mp4", backend, lambda e: None)
     assert probe(tmp_path / "o.mp4").video.width == 160

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -96,8 +97,12 @@ class _Transient(Exception):
 
 
 # --- reply decoding ----------------------------------------------------------------------
+_TOKEN_LIKE = re.compile(r"nmv_\w+|Bearer\s+\S+", re.IGNORECASE)
+
+
 def _one_line(text: Any, limit: int = 200) -> str:
-    return " ".join(str(text).split())[:limit]
+    """A server message made safe to show: one line, short, no token even if echoed back."""
+    return _TOKEN_LIKE.sub("***", " ".join(str(text).split()))[:limit]
 
 
 def _message(body: Any) -> str:
@@ -166,6 +171,11 @@ class NemoClient:
             self._creds = (
                 self.store.user_credentials() or self.store.cached() or self._new_anonymous()
             )
+        return self._creds
+
+    @property
+    def signed_in(self) -> Credentials | None:
+        """The credentials in use, if a request has needed them yet (never fetches)."""
         return self._creds
 
     @property

@@ -62,11 +62,6 @@ def cmd_status(args: argparse.Namespace) -> int:
     settings = load_settings()
     store = TokenStore(settings)
     info: dict[str, Any] = {"api_url": settings.api_url}
-    creds = store.user_credentials() or store.cached()
-    info["token"] = creds.source if creds else "none yet (an anonymous one is made on first use)"
-    if creds and creds.expires_at:
-        info["token_expires"] = creds.expires_at.isoformat(timespec="minutes")
-    info["client_id"] = store.client_id()
     lines: list[str] = []
     with NemoClient(settings, store=store) as client:
         try:
@@ -92,6 +87,11 @@ def cmd_status(args: argparse.Namespace) -> int:
                 info["last_session"]["timeline"] = lines = ["(the session has expired)"]
             except BackendError as exc:
                 info["last_session"]["error"] = exc.message
+        creds = client.signed_in or store.user_credentials() or store.cached()
+    info["token"] = creds.source if creds else "none (an anonymous one is made on first use)"
+    if creds and creds.expires_at:
+        info["token_expires"] = creds.expires_at.isoformat(timespec="minutes")
+    info["client_id"] = store.client_id()
     if args.json:
         print(json.dumps(info, ensure_ascii=False))
         return 0

@@ -1,0 +1,214 @@
+"""Decode an input's audio to float32 PCM (48 kHz stereo) through the one ffmpeg runner.
+
+Every array is aligned to the video timeline: sample 0 is the container start (where the
+video's time 0 is), late-starting audio and gaps in the stream are filled with silence, and
+the result has exactly ``round(duration * 48000)`` samples. A file without audio decodes to
+silence, so later stages never special-case it.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+from typing import IO
+
+import numpy as np
+
+from .._errors import Cancelled, CorruptInput, InputNotFound
+from .ffmpeg import open_ffmpeg
+from .probe import AudioStream, MediaInfo
+
+SAMPLE_RATE = 48000
+CHANNELS = 2
+_FRAME_BYTES = 4 * CHANNELS  # one stereo float32 sample
+
+# Track names that mean "a person talking" (OBS's default mic source is "Mic/Aux").
+_VOICE_NAME = re.compile(
+    r"\b(mic|mics|microphone|voice|voices|vo|commentary|narration|narrator|speech)\b",
+    re.IGNORECASE,
+)
+# Names that say nothing about the content: empty, "Track 2", muxer handler names...
+_GENERIC_NAME = re.compile(
+    r"^\s*(|track|audio|stream|sound|soundhandler|sound ?handler|(core media|gpac iso) audio"
+    r"( handler)?|aac|opus|pcm|stereo|default)\s*#?\s*\d*\s*$",
+    re.IGNORECASE,
+)
+
+
+def samples_for(seconds: float) -> int:
+    """Number of 48 kHz samples covering ``seconds`` (the one rounding rule used everywhere)."""
+    return max(0, int(round(seconds * SAMPLE_RATE)))
+
+
+def pick_streams(info: MediaInfo) -> tuple[int | None, int | None]:
+    """Choose ``(game_stream_index, voice_stream_index)`` among the audio streams.
+
+    Named tracks decide first (a title or handler such as "Mic/Aux", "Voice", "Commentary" is
+    the voice). When several tracks carry no meaningful name, OBS's convention applies: track 1
+    is the full mix (game) and track 2 the microphone. A single track is always the game/mix,
+    whatever its name: it is what the viewer hears.
+    """
+    streams = info.audio
+    if not streams:
+        return None, None
+    if len(streams) == 1:
+        return streams[0].index, None
+    voice = next((s for s in streams if _is_voice(s)), None)
+    if voice is None and all(_is_generic(s, streams) for s in streams[:2]):
+        voice = streams[1]
+    game = next((s for s in streams if s is not voice), None)
+    return (game.index if game else None), (voice.index if voice else None)
+
+
+def _is_voice(stream: AudioStream) -> bool:
+    return bool(stream.title and _VOICE_NAME.search(stream.title.replace("_", " ")))
+
+
+def _is_generic(stream: AudioStream, streams: tuple[AudioStream, ...]) -> bool:
+    if not stream.title or _GENERIC_NAME.match(stream.title):
+        return True
+    # A name every track shares (a muxer's handler name) says nothing about the content.
+    return all(s.title == stream.title for s in streams)
+
+
+def decode_audio(
+    info: MediaInfo,
+    stream_index: int | None = None,
+    start: float = 0.0,
+    duration: float | None = None,
+) -> np.ndarray:
+    """Decode ``duration`` seconds from ``start`` of one audio stream as float32 ``(n, 2)``.
+
+    ``stream_index`` is the container stream index (``AudioStream.index``); ``None`` takes the
+    game/mix track chosen by :func:`pick_streams`. ``duration=None`` means up to the end of
+    the video. The result has exactly ``round(duration * 48000)`` rows.
+    """
+    start, n = _span(info, start, duration)
+    out = np.zeros((n, CHANNELS), dtype=np.float32)
+    for offset, block in _blocks(info, stream_index, start, n, n):
+        out[offset : offset + len(block)] = block
+    return out
+
+
+def iter_audio_blocks(
+    info: MediaInfo,
+    stream_index: int | None = None,
+    block_seconds: float = 10.0,
+    start: float = 0.0,
+    duration: float | None = None,
+) -> Iterator[np.ndarray]:
+    """Yield float32 ``(block, 2)`` arrays of exactly ``round(block_seconds * 48000)`` rows.
+
+    The last block holds the remainder, so the blocks concatenate to what
+    :func:`decode_audio` returns for the same arguments, while memory stays flat however long
+    the input is. Stopping the iteration early stops ffmpeg.
+    """
+    start, n = _span(info, start, duration)
+    block_n = max(1, samples_for(block_seconds))
+    for _, block in _blocks(info, stream_index, start, n, block_n):
+        yield block
+
+
+def _span(info: MediaInfo, start: float, duration: float | None) -> tuple[float, int]:
+    start = max(0.0, float(start))
+    if duration is None:
+        duration = max(0.0, info.duration - start)
+    if duration < 0:
+        raise ValueError(f"negative duration {duration}")
+    return start, samples_for(duration)
+
+
+def _blocks(
+    info: MediaInfo, stream_index: int | None, start: float, n: int, block_n: int
+) -> Iterator[tuple[int, np.ndarray]]:
+    """Yield ``(offset, block)`` pairs covering ``n`` samples in blocks of ``block_n``."""
+    if n == 0:
+        return
+    index = _stream(info, stream_index)
+    if index is None:  # no audio at all: silence of the right length
+        for offset in range(0, n, block_n):
+            yield offset, np.zeros((min(block_n, n - offset), CHANNELS), dtype=np.float32)
+        return
+    args = _decode_args(info, index, start, n)
+    stderr: list[bytes] = []
+    try:
+        with open_ffmpeg(args) as proc:
+            # A damaged file can make ffmpeg print an error per packet: drain stderr on a
+            # thread so it never blocks on a full pipe.
+            drain = threading.Thread(target=_drain, args=(proc.stderr, stderr), daemon=True)
+            drain.start()
+            assert proc.stdout is not None
+            got = 0
+            while got < n:
+                want = min(block_n, n - got)
+                block = np.zeros((want, CHANNELS), dtype=np.float32)
+                filled = _read_into(proc.stdout, block)
+                if filled < want:  # ffmpeg ended early (short stream): finish with silence
+                    proc.wait()
+                    drain.join(timeout=5)
+                    if proc.returncode != 0 and got + filled == 0:
+                        raise _decode_error(info, b"".join(stderr))
+                    yield got, block
+                    got += want
+                    for offset in range(got, n, block_n):
+                        yield offset, np.zeros((min(block_n, n - offset), CHANNELS), np.float32)
+                    return
+                yield got, block
+                got += want
+    except KeyboardInterrupt:
+        raise Cancelled("interrupted") from None
+
+
+def _stream(info: MediaInfo, stream_index: int | None) -> int | None:
+    if stream_index is None:
+        return pick_streams(info)[0]
+    if not any(s.index == stream_index for s in info.audio):
+        raise ValueError(f"{info.path.name}: stream {stream_index} is not an audio stream")
+    return stream_index
+
+
+def _decode_args(info: MediaInfo, index: int, start: float, n: int) -> list[str]:
+    # -ss before -i is sample-accurate for decoded audio (ffmpeg trims after the seek) and is
+    # measured from the container start, which is the video's time 0. aresample's async mode
+    # pads a late first packet and gaps (dropped audio in a recording) with silence so the
+    # samples stay on the video's timeline.
+    args = []
+    if start > 0:
+        args += ["-ss", f"{start:.6f}"]
+    args += [
+        "-i", str(info.path),
+        "-map", f"0:{index}",
+        "-vn", "-sn", "-dn",
+        "-af", f"aresample={SAMPLE_RATE}:async=1:first_pts=0",
+        "-ac", str(CHANNELS), "-ar", str(SAMPLE_RATE),
+        # Ask for a little more than needed: the reader stops at exactly n samples.
+        "-t", f"{n / SAMPLE_RATE + 0.1:.6f}",
+        "-f", "f32le", "pipe:1",
+    ]  # fmt: skip
+    return args
+
+
+def _read_into(pipe: IO[bytes], block: np.ndarray) -> int:
+    """Fill ``block`` from ``pipe``; return how many whole samples were read."""
+    view = memoryview(block.reshape(-1).view(np.uint8))
+    total = 0
+    while total < len(view):
+        got = pipe.readinto(view[total:])  # type: ignore[attr-defined]
+        if not got:
+            break
+        total += got
+    return total // _FRAME_BYTES
+
+
+def _drain(pipe: IO[bytes] | None, sink: list[bytes]) -> None:
+    if pipe is not None:
+        sink.append(pipe.read())
+
+
+def _decode_error(info: MediaInfo, stderr: bytes) -> Exception:
+    text = stderr.decode("utf-8", "replace").strip()
+    last = text.splitlines()[-1] if text else "ffmpeg failed"
+    if "no such file" in text.lower():
+        return InputNotFound(f"{info.path.name}: file not found")
+    return CorruptInput(f"{info.path.name}: the audio cannot be decoded ({last[:200]})")

@@ -123,16 +123,23 @@ def alternation(phrases: Iterable[str], *, letters_only: bool = False) -> str:
     match whole words; CJK text matches as a substring.  ``letters_only`` loosens the word
     boundary to letters so units can touch digits ("30s", "seed42").
     """
+    return "(?:" + "|".join(_bucket_sources(phrases, letters_only)) + ")"
+
+
+def _bucket_sources(phrases: Iterable[str], letters_only: bool = False) -> list[str]:
+    """One trie regex per kind of word boundary the phrases need.
+
+    Boundaries sit outside each trie (far cheaper to compile than one per phrase); the
+    mixed-script bucket ("boss战", "8ビット") comes first so it is not shadowed by "boss".
+    """
     bound = LETTERS if letters_only else _WORD
     buckets: dict[tuple[bool, bool], list[list[str]]] = {}
     for phrase in set(phrases):
         atoms, before, after = _atoms(phrase)
         buckets.setdefault((before, after), []).append(atoms)
-    # Boundaries sit outside each trie: far cheaper to compile than one per phrase.
-    alts = [(f"(?<![{bound}])" if before else "") + _trie_regex(items)
+    return [(f"(?<![{bound}])" if before else "") + _trie_regex(items)
             + (f"(?![{bound}])" if after else "")
-            for (before, after), items in sorted(buckets.items(), reverse=True)]
-    return "(?:" + "|".join(alts) + ")"
+            for (before, after), items in sorted(buckets.items(), key=lambda kv: kv[0][1])]
 
 
 @functools.cache
@@ -153,12 +160,12 @@ def _term_regex(name: str) -> re.Pattern[str]:
 @dataclass(frozen=True)
 class PhraseGroup:
     action: str
-    regex: re.Pattern[str]
+    regexes: tuple[re.Pattern[str], ...]   # one per boundary kind, see _bucket_sources
 
 
 @functools.cache
 def phrase_groups() -> tuple[PhraseGroup, ...]:
-    return tuple(PhraseGroup(action, re.compile(alternation(words)))
+    return tuple(PhraseGroup(action, tuple(re.compile(src) for src in _bucket_sources(words)))
                  for action, words in data()["phrases"].items())
 
 
@@ -244,6 +251,7 @@ def _joins(prev: list[Part], nxt: list[Part]) -> bool:
 
 _TOKEN = re.compile(f"[{LETTERS}]+|(?!百分之)[{_CJK_DIGITS}]+")  # 百分之 = "percent of"
 _GAP = re.compile(r"[\s\-]*")
+_ARTICLE = re.compile(f"(?<![{LETTERS}])an?\\s+$")
 
 
 def number_runs(folded: str) -> list[tuple[int, int, int]]:
@@ -279,6 +287,9 @@ def number_runs(folded: str) -> list[tuple[int, int, int]]:
         else:
             flush()
             cur, last, start = list(parts), parts, m.start()
+            article = _ARTICLE.search(folded, 0, m.start()) if parts[0][1] else None
+            if article:                       # "a hundred"
+                start = article.start()
         end = scan = m.end()
     flush()
     return runs

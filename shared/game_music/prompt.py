@@ -106,9 +106,10 @@ def _candidates(folded: str) -> list[_Match]:
             if e > s:
                 found.append((s, e, 0, rank, tuple(pat.handle(m))))
     for rank, group in enumerate(phrase_groups()):
-        for m in _all_matches(group.regex, folded):
-            if m.end() > m.start():
-                found.append((m.start(), m.end(), 1, rank, _action_effects(group.action)))
+        for regex in group.regexes:
+            for m in _all_matches(regex, folded):
+                if m.end() > m.start():
+                    found.append((m.start(), m.end(), 1, rank, _action_effects(group.action)))
     found.sort(key=lambda c: (c[0] - c[1], c[0], c[2], c[3]))
     return [_Match(s, e, eff) for s, e, _, _, eff in found]
 

@@ -1,0 +1,396 @@
+"""Plan: tempo, bar grid, sections, intensity and speech per bar, harmony, ending.
+
+Everything here is per bar and vectorised where it matters, so planning a 3-hour video is
+milliseconds. Bars are 4/4; when a strong cut cannot reach a regular bar line within one beat,
+the bar before it is shortened or extended (3, 5 or 6 beats) so the section still changes on
+the cut, as game scores do when they sync to a cutscene.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..analysis.result import Analysis
+from ..request import MusicRequest
+from . import theory
+from .styles import MAJOR_MOODS, MOOD_TEMPO, Style, resolve
+from .theory import Chord
+
+KINDS = ("intro", "A", "B", "bridge", "climax", "outro")
+_FORM = ("A", "A", "B", "A", "bridge", "B")
+_FORM_FLAT = ("A", "A", "B", "A", "bridge", "climax")  # no energy curve: give it a shape anyway
+_MOVEMENT_S = 100.0  # a new set of themes (and key) about every this many seconds
+_MOVEMENT_KEYS = (0, 5, 2, 7, -3, 3, -2, 4)
+_KIND_INTENSITY = {"intro": 1, "A": 2, "B": 2, "bridge": 1, "climax": 3, "outro": 2}
+STRONG_CUT = 0.5
+
+
+def rng(seed: int, *keys: int) -> np.random.Generator:
+    """An independent, reproducible stream for one purpose (never global state)."""
+    ss = np.random.SeedSequence(seed & 0xFFFF_FFFF_FFFF_FFFF, spawn_key=tuple(keys))
+    return np.random.Generator(np.random.PCG64(ss))
+
+
+# Stream ids for rng(): one per purpose so adding a draw in one place changes nothing elsewhere.
+S_TEMPO, S_KEY, S_HARMONY, S_THEME, S_SECTION = 1, 2, 3, 4, 5
+
+
+@dataclass(frozen=True)
+class Section:
+    index: int
+    kind: str
+    first_bar: int
+    n_bars: int
+    start_s: float
+    end_s: float
+    intensity: int  # the section's typical level (bars may differ)
+    movement: int
+    key_shift: int  # semitones above the home key
+    theme: int  # which bar-independent material (motifs, patterns) the section uses
+
+
+@dataclass(frozen=True, eq=False)
+class Plan:
+    style: Style
+    style_fallback: bool
+    mood: str
+    mode: str  # "major" | "minor"
+    tonic: int  # pitch class of the home key, 0 = C
+    bpm: float
+    sample_rate: int
+    duration: float
+    num_samples: int
+    seed: int
+    bar_beat: np.ndarray  # float64 start of each bar in beats
+    bar_len: np.ndarray  # float64 length in beats (the final bar holds to the end)
+    bar_section: np.ndarray  # int32
+    intensity: np.ndarray  # int8 0..3
+    speech: np.ndarray  # bool
+    chords: tuple[Chord, ...]  # one per bar, relative to the bar's key
+    sections: tuple[Section, ...]
+
+    @property
+    def beat_s(self) -> float:
+        return 60.0 / self.bpm
+
+    @property
+    def n_bars(self) -> int:
+        return len(self.bar_beat)
+
+    @property
+    def scale(self) -> tuple[int, ...]:
+        return theory.MAJOR if self.mode == "major" else theory.MINOR
+
+    def beat_to_sample(self, beat: np.ndarray | float) -> np.ndarray:
+        return np.rint(
+            np.asarray(beat, dtype=np.float64) * (self.beat_s * self.sample_rate)
+        ).astype(np.int64)
+
+    def bar_start_s(self, bar: int) -> float:
+        return float(self.bar_beat[bar]) * self.beat_s
+
+    def bar_at(self, t: float) -> int:
+        b = int(np.searchsorted(self.bar_beat, t / self.beat_s, side="right")) - 1
+        return min(max(b, 0), self.n_bars - 1)
+
+    def key_of_bar(self, bar: int) -> int:
+        """Tonic pitch class sounding in ``bar`` (movements and the climax modulate)."""
+        return (self.tonic + self.sections[int(self.bar_section[bar])].key_shift) % 12
+
+    def layers(self, bar: int) -> tuple[str, ...]:
+        level = int(self.intensity[bar])
+        out = ["pad", "arp"]
+        if level >= 1:
+            out += ["bass", "drums"]
+        if level >= 2 and not self.speech[bar]:
+            out.remove("pad")
+            out.append("lead")
+            if level >= 3:
+                out.remove("arp")
+                out.append("counter")
+        return tuple(out)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "style": self.style.name,
+            "style_fallback": self.style_fallback,
+            "mood": self.mood,
+            "tempo_bpm": round(self.bpm, 2),
+            "key": theory.NOTE_NAMES[self.tonic],
+            "mode": self.mode,
+            "time_signature": "4/4",
+            "bars": self.n_bars,
+            "sections": [
+                {
+                    "start_s": round(s.start_s, 3),
+                    "end_s": round(s.end_s, 3),
+                    "kind": s.kind,
+                    "intensity": s.intensity,
+                }
+                for s in self.sections
+            ],
+            "seed": self.seed,
+        }
+
+
+def make_plan(
+    analysis: Analysis, request: MusicRequest, *, duration: float, seed: int, sample_rate: int
+) -> Plan:
+    style, fallback = resolve(request.style)
+    duration = max(0.0, float(duration))
+    mood = request.mood or _infer_mood(analysis)
+    mode = "major" if mood in MAJOR_MOODS else "minor"
+    cuts = sorted(
+        c.time for c in analysis.cuts if c.strength >= STRONG_CUT and 0 < c.time < duration
+    )
+    bpm = _choose_tempo(style, mood, analysis, cuts, duration, seed, request.tempo_bpm)
+    tonic = int(rng(seed, S_KEY).integers(0, 12))
+
+    bar_beat, bar_len, forced = _bar_grid(cuts, duration, 60.0 / bpm)
+    n_bars = len(bar_beat)
+    beat_s = 60.0 / bpm
+    starts_s = bar_beat * beat_s
+    ends_s = np.minimum((bar_beat + bar_len) * beat_s, duration)
+    level_raw, flat = _bar_levels(analysis, starts_s, ends_s)
+    speech = _bar_speech(analysis, starts_s, ends_s)
+
+    bounds = _section_bounds(n_bars, forced)
+    kinds = _section_kinds(bounds, level_raw, flat, n_bars)
+    sections: list[Section] = []
+    bar_section = np.zeros(n_bars, dtype=np.int32)
+    intensity = np.zeros(n_bars, dtype=np.int8)
+    movement, movement_start = 0, 0.0
+    for i, ((b0, b1), kind) in enumerate(zip(bounds, kinds, strict=True)):
+        s0, s1 = float(starts_s[b0]), float(ends_s[b1 - 1])
+        if kind not in ("intro", "outro") and s0 - movement_start >= _MOVEMENT_S:
+            movement, movement_start = movement + 1, s0
+        lv = (np.full(b1 - b0, _KIND_INTENSITY[kind]) if flat else level_raw[b0:b1]).astype(np.int8)
+        if kind == "intro":
+            lv = np.minimum(lv, np.minimum(1 + np.arange(b1 - b0) // 2, 2)).astype(np.int8)
+        elif kind == "climax":
+            lv = np.maximum(lv, 2).astype(np.int8)
+        elif kind == "outro":
+            lv = np.clip(lv, 1, 2).astype(np.int8)
+        intensity[b0:b1] = lv
+        bar_section[b0:b1] = i
+        shift = _MOVEMENT_KEYS[movement % len(_MOVEMENT_KEYS)] + (2 if kind == "climax" else 0)
+        theme = movement * len(KINDS) + KINDS.index("A" if kind == "climax" else kind)
+        sections.append(
+            Section(
+                i, kind, b0, b1 - b0, s0, s1, int(round(float(lv.mean()))), movement, shift, theme
+            )
+        )
+    # The ending is in the home key of the last movement, never a climax transposition.
+    if sections:
+        last = sections[-1]
+        sections[-1] = Section(
+            last.index,
+            last.kind,
+            last.first_bar,
+            last.n_bars,
+            last.start_s,
+            last.end_s,
+            last.intensity,
+            last.movement,
+            _MOVEMENT_KEYS[last.movement % len(_MOVEMENT_KEYS)],
+            last.theme,
+        )
+    chords = _harmony(style, mode, mood, sections, bar_len, seed)
+    return Plan(
+        style,
+        fallback,
+        mood,
+        mode,
+        tonic,
+        bpm,
+        sample_rate,
+        duration,
+        int(round(duration * sample_rate)),
+        seed,
+        bar_beat,
+        bar_len,
+        bar_section,
+        intensity,
+        speech,
+        chords,
+        tuple(sections),
+    )
+
+
+def _infer_mood(a: Analysis) -> str:
+    energy = float(a.energy.mean()) if a.energy.size else 0.0
+    motion = float(a.motion.mean()) if a.motion.size else 0.0
+    busy = 0.6 * energy + 0.4 * motion
+    if busy > 0.45:
+        return "heroic" if a.brightness >= 0.35 else "tense"
+    if busy > 0.2:
+        return "playful" if a.brightness >= 0.45 else "mysterious"
+    return "calm" if a.brightness >= 0.35 else "dark"
+
+
+def _choose_tempo(
+    style: Style,
+    mood: str,
+    a: Analysis,
+    cuts: list[float],
+    duration: float,
+    seed: int,
+    requested: int | None,
+) -> float:
+    if requested:
+        return float(min(max(requested, 40), 300))
+    lo, hi = style.tempo_range
+    energy = float(a.energy.mean()) if a.energy.size else 0.0
+    pos = (
+        MOOD_TEMPO.get(mood, 0.5) + 0.15 * (energy - 0.4) + rng(seed, S_TEMPO).uniform(-0.08, 0.08)
+    )
+    pref = lo + min(max(pos, 0.0), 1.0) * (hi - lo)
+    usable = np.asarray([c for c in cuts if 2.0 < c < duration - 8.0][:4000])
+    if usable.size == 0:
+        return float(round(pref))
+    cands = np.arange(lo, hi + 0.001, 0.5)
+    bar = 240.0 / cands[:, None]
+    err_beats = np.abs(usable[None, :] / bar - np.rint(usable[None, :] / bar)) * 4.0
+    aligned = (err_beats <= 0.75).mean(axis=1)
+    score = aligned - 0.15 * np.abs(cands - pref) / (hi - lo)
+    return float(cands[int(np.argmax(score))])
+
+
+def _fill(bars: list[tuple[float, float]], cursor: int, target: int) -> None:
+    """Append 4/4 bars from beat ``cursor`` to ``target``; absorb a remainder in the last bar."""
+    n = target - cursor
+    full, rest = divmod(n, 4)
+    lens = [4] * full
+    if rest == 3 or not lens:
+        lens.append(rest)
+    elif rest:
+        lens[-1] += rest  # 5- or 6-beat bar
+    b = cursor
+    for ln in lens:
+        if ln > 0:
+            bars.append((b, ln))
+            b += ln
+
+
+def _bar_grid(cuts: list[float], duration: float, beat: float):
+    total = duration / beat
+    bars: list[tuple[float, float]] = []
+    forced: list[int] = []
+    cursor = 0
+    # Leave room for at least two bars of cadence plus the final chord.
+    last_ok = total - 4 - 8 - 4
+    for c in cuts:
+        cb = c / beat
+        if cb < cursor + 7:
+            continue  # too close to the previous section change
+        k = round((cb - cursor) / 4)
+        target = cursor + 4 * k if abs(cb - (cursor + 4 * k)) <= 1.0 else int(round(cb))
+        if target > last_ok:
+            break
+        _fill(bars, cursor, target)
+        forced.append(len(bars))
+        cursor = target
+    if total >= 4:
+        final = cursor + 4 * int(np.floor((total - 4 - cursor) / 4))
+    else:
+        final = 0
+    final = max(final, cursor)
+    _fill(bars, cursor, final)
+    bars.append((final, max(total - final, 1e-9)))
+    arr = np.asarray(bars, dtype=np.float64).reshape(-1, 2)
+    return arr[:, 0].copy(), arr[:, 1].copy(), forced
+
+
+def _bar_means(a: Analysis, curve: np.ndarray, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
+    if curve.size == 0:
+        return np.zeros(len(t0))
+    cs = np.concatenate([[0.0], np.cumsum(curve, dtype=np.float64)])
+    i0 = np.clip((t0 / a.hop).astype(np.int64), 0, curve.size - 1)
+    i1 = np.clip((t1 / a.hop).astype(np.int64), i0 + 1, curve.size)
+    return (cs[i1] - cs[i0]) / (i1 - i0)
+
+
+def _bar_levels(a: Analysis, t0: np.ndarray, t1: np.ndarray) -> tuple[np.ndarray, bool]:
+    x = 0.65 * _bar_means(a, a.energy, t0, t1) + 0.35 * _bar_means(a, a.motion, t0, t1)
+    if x.size == 0 or float(x.max() - x.min()) < 0.05:
+        return np.zeros(len(t0), dtype=np.int8), True
+    lo, hi = np.percentile(x, 10), np.percentile(x, 90)
+    rel = np.clip((x - lo) / max(hi - lo, 1e-6), 0.0, 1.0)
+    s = 0.6 * rel + 0.4 * np.clip(x / 0.5, 0.0, 1.0)
+    s = 0.5 * (s + np.concatenate([s[:1], s[:-1]]))  # two-bar memory: no flapping
+    return np.clip(np.rint(s * 3.0), 0, 3).astype(np.int8), False
+
+
+def _bar_speech(a: Analysis, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
+    talking = (a.speech > 0.5).astype(np.float32)
+    return _bar_means(a, talking, t0, t1) >= 0.3
+
+
+def _section_bounds(n_bars: int, forced: list[int]) -> list[tuple[int, int]]:
+    if n_bars <= 1:
+        return [(0, n_bars)] if n_bars else []
+    body_end = n_bars - 1 - min(2, n_bars - 1)  # outro = up to two cadence bars + final chord
+    cuts = [b for b in forced if 0 < b < body_end]
+    segs = list(zip([0, *cuts], [*cuts, body_end], strict=True)) if body_end > 0 else []
+    bounds: list[tuple[int, int]] = []
+    for si, (b0, b1) in enumerate(segs):
+        if si == 0 and b1 - b0 >= 6:
+            intro = 4 if b1 - b0 >= 12 else 2
+            bounds.append((b0, b0 + intro))
+            b0 += intro
+        while b0 < b1:
+            rem = b1 - b0
+            take = 8 if rem >= 12 else rem
+            bounds.append((b0, b0 + take))
+            b0 += take
+    bounds.append((body_end, n_bars))
+    return bounds
+
+
+def _section_kinds(bounds, levels: np.ndarray, flat: bool, n_bars: int) -> list[str]:
+    kinds: list[str] = []
+    form = _FORM_FLAT if flat else _FORM
+    k = 0
+    for i, (b0, b1) in enumerate(bounds):
+        if i == len(bounds) - 1:
+            kinds.append("outro")
+        elif i == 0 and len(bounds) > 2 and b1 - b0 <= 4 and b0 == 0:
+            kinds.append("intro")
+        elif not flat and float(levels[b0:b1].mean()) >= 2.5:
+            kinds.append("climax")
+        else:
+            kinds.append(form[k % len(form)])
+            k += 1
+    return kinds
+
+
+def _harmony(
+    style: Style, mode: str, mood: str, sections: list[Section], bar_len: np.ndarray, seed: int
+) -> tuple[Chord, ...]:
+    key = "major" if mode == "major" else "minor"
+    moods = (
+        style.progressions.get(mood) or style.progressions["heroic" if mode == "major" else "tense"]
+    )
+    chosen: dict[int, tuple[Chord, ...]] = {}
+    out: list[Chord] = []
+    for s in sections:
+        if s.theme not in chosen:
+            r = rng(seed, S_HARMONY, s.theme)
+            pool = style.bridges[key] if s.kind == "bridge" else moods
+            # B sections avoid A's progression of the same movement.
+            a_theme = s.movement * len(KINDS) + KINDS.index("A")
+            avoid = chosen.get(a_theme) if s.kind == "B" else None
+            options = [p for p in pool if theory.progression(p) != avoid] or list(pool)
+            chosen[s.theme] = theory.progression(options[int(r.integers(len(options)))])
+        prog = chosen[s.theme]
+        for j in range(s.n_bars):
+            out.append(prog[j % len(prog)])
+        if s.kind == "outro":
+            r = rng(seed, S_HARMONY, 10_000 + s.index)
+            cad = theory.progression(style.cadences[key][int(r.integers(len(style.cadences[key])))])
+            tail = cad[-s.n_bars :] if s.n_bars <= len(cad) else cad
+            out[len(out) - len(tail) :] = list(tail)
+    return tuple(out)

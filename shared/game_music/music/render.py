@@ -1,0 +1,138 @@
+"""``Composition``: the planned piece, composed and synthesized lazily, block by block.
+
+Audio is produced on a fixed grid of chunks; each chunk is rendered from a clean filter state
+with a pre-roll, so the same sample always comes out of the same computation whatever block
+sizes a caller asks for (bit-identical), and memory stays flat for hours of music. Sections are
+composed on demand and cached, so building a 3-hour piece costs only its plan.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+
+from ..analysis.result import Analysis
+from ..request import MusicRequest
+from .compose import compose_section
+from .notes import NOTE_DTYPE, ROLES, monophonic
+from .plan import Plan, make_plan
+
+CHUNK = 32768
+_SECTION_CACHE = 24
+_CHUNK_CACHE = 4
+
+
+class Composition:
+    def __init__(self, plan: Plan, synth: Any) -> None:
+        self.plan = plan
+        self.sample_rate = plan.sample_rate
+        self.num_samples = plan.num_samples
+        self._synth = synth
+        secs = plan.sections
+        first = np.array([s.first_bar for s in secs], dtype=np.int64)
+        last = np.array([s.first_bar + s.n_bars - 1 for s in secs], dtype=np.int64)
+        self._sec_start = (
+            plan.beat_to_sample(plan.bar_beat[first]) if secs else np.zeros(0, np.int64)
+        )
+        tail = max(int(plan.beat_to_sample(8.0)), 2 * self.sample_rate)
+        self._sec_reach = (
+            plan.beat_to_sample(plan.bar_beat[last] + plan.bar_len[last]) + tail
+            if secs
+            else np.zeros(0, np.int64)
+        )
+        self._sections: OrderedDict[int, np.ndarray] = OrderedDict()
+        self._chunks: OrderedDict[int, np.ndarray] = OrderedDict()
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return self.plan.summary()
+
+    # -- notes --------------------------------------------------------------------------------
+    def _section_notes(self, i: int) -> np.ndarray:
+        notes = self._sections.get(i)
+        if notes is None:
+            notes = compose_section(self.plan, i)
+            self._sections[i] = notes
+            if len(self._sections) > _SECTION_CACHE:
+                self._sections.popitem(last=False)
+        else:
+            self._sections.move_to_end(i)
+        return notes
+
+    def notes(self, a: int, b: int) -> np.ndarray:
+        """Notes sounding in samples [a, b), one voice per channel, sorted by start."""
+        lo = int(np.searchsorted(self._sec_reach, a, side="right"))
+        hi = int(np.searchsorted(self._sec_start, b, side="left"))
+        parts = [self._section_notes(i) for i in range(lo, hi)]
+        if not parts:
+            return np.zeros(0, dtype=NOTE_DTYPE)
+        notes = monophonic(np.concatenate(parts))
+        end = notes["start"] + notes["dur"]
+        return notes[(notes["start"] < b) & (end > a)]
+
+    def events(self, start_s: float, end_s: float) -> list[dict[str, Any]]:
+        """Notes starting in [start_s, end_s) as plain dicts (for inspection and tests)."""
+        a, b = int(start_s * self.sample_rate), int(end_s * self.sample_rate)
+        n = self.notes(a, b)
+        n = n[n["start"] >= a]
+        return [
+            {
+                "t": int(x["start"]) / self.sample_rate,
+                "dur": int(x["dur"]) / self.sample_rate,
+                "ch": int(x["ch"]),
+                "role": ROLES[int(x["role"])],
+                "pitch": float(x["pitch"]),
+                "vol": float(x["vol"]),
+            }
+            for x in n
+        ]
+
+    def layers_active(self, t: float) -> tuple[str, ...]:
+        return self.plan.layers(self.plan.bar_at(t))
+
+    # -- audio --------------------------------------------------------------------------------
+    def _chunk(self, k: int) -> np.ndarray:
+        audio = self._chunks.get(k)
+        if audio is not None:
+            self._chunks.move_to_end(k)
+            return audio
+        c0 = k * CHUNK
+        c1 = min(c0 + CHUNK, self.num_samples)
+        a = c0 - self._synth.preroll
+        audio = self._synth.render_chunk(self.notes(a, c1), a, c1)[c0 - a :]
+        self._chunks[k] = audio
+        if len(self._chunks) > _CHUNK_CACHE:
+            self._chunks.popitem(last=False)
+        return audio
+
+    def render(self, start: int, n: int) -> np.ndarray:
+        """Samples [start, start + n) as float32 (n, 2); silence outside the piece."""
+        start, n = int(start), int(n)
+        out = np.zeros((max(n, 0), 2), dtype=np.float32)
+        lo, hi = max(start, 0), min(start + n, self.num_samples)
+        k = lo // CHUNK
+        while lo < hi:
+            c0 = k * CHUNK
+            take = min(hi, c0 + CHUNK) - lo
+            out[lo - start : lo - start + take] = self._chunk(k)[lo - c0 : lo - c0 + take]
+            lo += take
+            k += 1
+        return out
+
+    def render_all(self) -> np.ndarray:
+        return self.render(0, self.num_samples)
+
+
+def compose_music(
+    analysis: Analysis,
+    request: MusicRequest,
+    *,
+    duration: float,
+    seed: int = 0,
+    sample_rate: int = 48000,
+) -> Composition:
+    """Plan and prepare the music for ``duration`` seconds; audio comes from ``render``."""
+    plan = make_plan(analysis, request, duration=duration, seed=int(seed), sample_rate=sample_rate)
+    return Composition(plan, plan.style.synth(sample_rate))

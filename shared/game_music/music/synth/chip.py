@@ -1,0 +1,265 @@
+"""NES 2A03 (APU) synthesis: two pulses, the stepped triangle, LFSR noise, the chip's mixer.
+
+Every oscillator is a closed-form function of the time since its note began (phase integrals
+of slides, vibrato and arpeggios are analytic), so any range of samples can be rendered on its
+own. Notes of a channel never overlap, so one vectorised pass per channel renders all of them.
+The output filters are the only state; the renderer gives each chunk a pre-roll for them.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from scipy import signal
+
+from ..notes import NOISE, PULSE1, PULSE2, TRIANGLE
+
+CPU_HZ = 1_789_773.0  # NTSC
+NOISE_PERIODS = np.array(
+    [4, 8, 16, 32, 64, 96, 128, 160, 202, 254, 380, 508, 762, 1016, 2034, 4068], dtype=np.float64
+)
+DUTIES = np.array([0.125, 0.25, 0.5, 0.75])
+TRIANGLE_STEPS = np.concatenate([np.arange(15, -1, -1), np.arange(0, 16)]).astype(np.float64)
+_TRI_NEXT = np.roll(TRIANGLE_STEPS, -1) - TRIANGLE_STEPS  # jump at the end of each step
+_TRI_PREV = TRIANGLE_STEPS - np.roll(TRIANGLE_STEPS, 1)  # jump at the start of each step
+FRAME_S = 1.0 / 60.0  # sound drivers update pitch and volume once per video frame
+VIB_RATE, VIB_DELAY = 5.5, 0.15
+PAN = 0.3  # pulse 1 a little left, pulse 2 a little right
+GAIN = 1.25  # about -6 dBFS peaks for a busy arrangement
+
+
+def pulse_hz(midi: np.ndarray) -> np.ndarray:
+    """Pitch the pulse timer can really play: f = CPU / (16 (t + 1)), 11-bit t >= 8."""
+    f = 440.0 * 2.0 ** ((np.asarray(midi, np.float64) - 69.0) / 12.0)
+    t = np.clip(np.rint(CPU_HZ / (16.0 * f) - 1.0), 8, 2047)
+    return CPU_HZ / (16.0 * (t + 1.0))
+
+
+def triangle_hz(midi: np.ndarray) -> np.ndarray:
+    """The triangle's timer steps a 32-step sequence: f = CPU / (32 (t + 1))."""
+    f = 440.0 * 2.0 ** ((np.asarray(midi, np.float64) - 69.0) / 12.0)
+    t = np.clip(np.rint(CPU_HZ / (32.0 * f) - 1.0), 2, 2047)
+    return CPU_HZ / (32.0 * (t + 1.0))
+
+
+@lru_cache(maxsize=2)
+def lfsr_bits(short: bool) -> np.ndarray:
+    """Output bit 0 of the 15-bit noise shift register over one full period (from reg = 1)."""
+    tap = 6 if short else 1
+    reg, out = 1, []
+    while True:
+        out.append(reg & 1)
+        fb = (reg ^ (reg >> tap)) & 1
+        reg = (reg >> 1) | (fb << 14)
+        if reg == 1:
+            break
+    return np.array(out, dtype=np.float64)
+
+
+def _add_blep(wave: np.ndarray, x: np.ndarray, dt: np.ndarray | float, height: float) -> None:
+    """Add a PolyBLEP residual for a jump of ``height`` where the phase ``x`` wraps."""
+    m = np.flatnonzero(x < dt)
+    d = dt[m] if isinstance(dt, np.ndarray) else dt
+    u = x[m] / d
+    wave[m] += height * (u + u - u * u - 1.0)
+    m = np.flatnonzero(x > 1.0 - dt)
+    d = dt[m] if isinstance(dt, np.ndarray) else dt
+    u = (x[m] - 1.0) / d
+    wave[m] += height * (u * u + u + u + 1.0)
+
+
+@lru_cache(maxsize=64)
+def _noise_table(period: int, short: bool, sr: int) -> np.ndarray:
+    """The LFSR's output sampled at ``sr`` for a few seconds; notes read it from an offset."""
+    bits = lfsr_bits(short)
+    rate = CPU_HZ / NOISE_PERIODS[min(max(period, 0), 15)] / sr
+    clocks = np.floor(np.arange(1 << 18) * rate).astype(np.int64)
+    return (1.0 - bits[clocks % len(bits)]).astype(np.float32)
+
+
+class ChipSynth:
+    """Renders the note table as a 2A03 would, then its mixer and output filters, in stereo."""
+
+    preroll = 1024  # samples for the output filters to forget their start (HP 90 Hz: ~12 tau)
+
+    def __init__(self, sample_rate: int, *, bandlimit: bool = True) -> None:
+        self.sr = int(sample_rate)
+        self.bandlimit = bandlimit
+        nyq = self.sr / 2
+        hp90 = signal.butter(1, 90.0, "highpass", fs=self.sr, output="sos")
+        # The console's 440 Hz high-pass, gentle: half the signal bypasses it (a 6 dB low shelf),
+        # so the triangle bass survives under a video.
+        w = 2 * np.pi * 440.0
+        z, p, k = signal.bilinear_zpk([-0.5 * w], [-w], 1.0, fs=self.sr)
+        shelf = signal.zpk2sos(z, p, k)
+        lp = signal.butter(1, min(14000.0, 0.9 * nyq), "lowpass", fs=self.sr, output="sos")
+        self.sos = np.concatenate([hp90, shelf, lp])
+        self._t = np.arange(1 << 16, dtype=np.float64) / self.sr
+
+    # -- channels -----------------------------------------------------------------------------
+    def channels(self, notes: np.ndarray, a: int, b: int) -> dict[int, np.ndarray]:
+        """Raw DAC values (0..15) per channel for samples [a, b)."""
+        out = {}
+        for ch in (PULSE1, PULSE2, TRIANGLE, NOISE):
+            n = notes[notes["ch"] == ch]
+            ends = n["start"] + n["dur"]
+            y = np.full(b - a, 15.0) if ch == TRIANGLE else np.zeros(b - a)
+            draw = {TRIANGLE: self._triangle_note, NOISE: self._noise_note}.get(
+                ch, self._pulse_note
+            )
+            for note, s0, s1 in zip(n, np.maximum(n["start"], a), np.minimum(ends, b), strict=True):
+                if s1 > s0:
+                    draw(note, y, a, int(s0), int(s1))
+            out[ch] = y
+        return out
+
+    def _time(self, n0: int, n1: int) -> np.ndarray:
+        """Seconds since note start for note-relative samples [n0, n1) (a view, no copy)."""
+        if n1 > len(self._t):
+            self._t = np.arange(max(n1, 2 * len(self._t)), dtype=np.float64) / self.sr
+        return self._t[n0:n1]
+
+    def _phase(self, note, f: float, t: np.ndarray) -> np.ndarray:
+        """Cycles since note start, with the note's slide and delayed vibrato integrated exactly."""
+        ph = t * f
+        slide = float(note["slide"])
+        if slide:
+            T = max(float(note["slide_t"]), 1e-4)
+            c = slide / 12.0 * np.log(2.0)
+            k = int(np.searchsorted(t, T))
+            # integral of f exp(c (1 - t/T)) dt, minus the f t counted above; constant after T
+            tt = t[:k]
+            ph[:k] += f * (np.exp(c) * T / c * (1.0 - np.exp(-c * tt / T)) - tt)
+            ph[k:] += f * (T * np.expm1(c) / c - T)
+        vib = float(note["vib"])
+        if vib and t[-1] > VIB_DELAY:
+            k = int(np.searchsorted(t, VIB_DELAY))
+            depth = f * vib * np.log(2.0) / 1200.0 / (2.0 * np.pi * VIB_RATE)
+            # The offset is smooth (5.5 Hz): evaluate it once per 16 samples of the note.
+            m0 = int(round(t[k] * self.sr))
+            blocks = np.arange(m0 >> 4, ((m0 + len(t) - k - 1) >> 4) + 1)
+            tv = np.maximum(blocks * 16.0 / self.sr - VIB_DELAY, 0.0)
+            off = depth * (1.0 - np.cos(2.0 * np.pi * VIB_RATE * tv))
+            ph[k:] += np.repeat(off, 16)[m0 & 15 : (m0 & 15) + len(t) - k]
+        return ph
+
+    def _frames(self, n0: int, n1: int, frame: float) -> tuple[np.ndarray, np.ndarray]:
+        """Driver frames touching note-relative samples [n0, n1): indices and sample counts."""
+        fs = frame * self.sr
+        j0, j1 = int(n0 // fs), int((n1 - 1) // fs) + 1
+        j = np.arange(j0, j1)
+        edges = np.clip(np.ceil(np.arange(j0, j1 + 1) * fs).astype(np.int64), n0, n1)
+        return j, np.diff(edges)
+
+    def _levels(self, note, j: np.ndarray, frame: float) -> np.ndarray:
+        tq = j * frame
+        shape = np.ones(len(j))
+        decay, sus = float(note["decay"]), float(note["sustain"])
+        if decay > 0:
+            shape = sus + (1.0 - sus) * np.exp(-tq / decay)
+        if note["fade"]:
+            shape = shape * np.clip(1.0 - tq / (note["dur"] / self.sr), 0.0, 1.0) ** 2
+        return np.clip(np.floor(float(note["vol"]) * shape + 0.5), 0.0, 15.0)
+
+    def _pulse_note(self, note, y: np.ndarray, a: int, s0: int, s1: int) -> None:
+        start = int(note["start"])
+        n0, n1 = s0 - start, s1 - start
+        t = self._time(n0, n1)
+        j, counts = self._frames(n0, n1, FRAME_S)
+        if note["arp1"] or note["arp2"]:
+            # Arpeggio: the pitch cycles root / arp1 / arp2 every frame, phase continuous.
+            fa = pulse_hz(note["pitch"] + np.array([0.0, note["arp1"], note["arp2"]]))
+            cyc = fa * FRAME_S
+            prefix = np.concatenate([[0.0], np.cumsum(cyc)[:2]])
+            fj = fa[j % 3]
+            ph0 = (j // 3) * cyc.sum() + prefix[j % 3] - fj * j * FRAME_S
+            ph = t * np.repeat(fj, counts) + np.repeat(ph0, counts)
+            dt: np.ndarray | float = np.minimum(np.repeat(fj / self.sr, counts), 0.5)
+        else:
+            f0 = float(pulse_hz(note["pitch"]))
+            ph = self._phase(note, f0, t)
+            dt = min(f0 / self.sr, 0.5)
+        frac = ph - np.floor(ph)
+        duty = float(DUTIES[note["duty"]])
+        wave = (frac < duty).astype(np.float64)
+        if self.bandlimit:
+            fall = frac - duty
+            fall += fall < 0
+            _add_blep(wave, frac, dt, 0.5)
+            _add_blep(wave, fall, dt, -0.5)
+        wave *= np.repeat(self._levels(note, j, FRAME_S), counts)
+        # Short linear ramps at note edges: the 4-bit steps stay, the clicks go.
+        att, rel = int(0.001 * self.sr), int(0.004 * self.sr)
+        if n0 < att:
+            wave[: att - n0] *= np.arange(n0, att)[: len(wave)] / att
+        dur = int(note["dur"])
+        if n1 > dur - rel:
+            k = max(dur - rel, n0)
+            wave[k - n0 :] *= (dur - np.arange(k, n1)) / rel
+        y[s0 - a : s1 - a] = wave
+
+    def _triangle_note(self, note, y: np.ndarray, a: int, s0: int, s1: int) -> None:
+        # Idle and between notes the triangle holds its last step; notes end on whole cycles,
+        # which is step 31 = 15, so the held value is always 15 and note edges are seamless.
+        start = int(note["start"])
+        n0, n1 = s0 - start, s1 - start
+        f = float(triangle_hz(note["pitch"]))
+        dur = int(note["dur"])
+        whole = np.floor(self._phase(note, f, self._time(dur - 1, dur))[-1])
+        ph = self._phase(note, f, self._time(n0, n1))
+        n_keep = int(np.searchsorted(ph, whole))
+        if n_keep == 0:
+            return
+        ph = ph[:n_keep]
+        x = (ph - np.floor(ph)) * 32.0
+        step = x.astype(np.int64)
+        wave = np.abs(step - 15.5) - 0.5  # the 32-step 15..0, 0..15 sequence
+        if self.bandlimit:
+            u = x - step
+            dt = min(32.0 * f / self.sr, 0.5)
+            m = np.flatnonzero(u < dt)
+            v = u[m] / dt
+            wave[m] += 0.5 * _TRI_PREV[step[m]] * (v + v - v * v - 1.0)
+            m = np.flatnonzero(u > 1.0 - dt)
+            v = (u[m] - 1.0) / dt
+            wave[m] += 0.5 * _TRI_NEXT[step[m]] * (v * v + v + v + 1.0)
+        y[s0 - a : s0 - a + n_keep] = wave
+
+    def _noise_note(self, note, y: np.ndarray, a: int, s0: int, s1: int) -> None:
+        start = int(note["start"])
+        n0, n1 = s0 - start, s1 - start
+        table = _noise_table(int(note["pitch"]), bool(note["mode"]), self.sr)
+        off = int(note["aux"]) % (len(table) // 2)
+        if off + n1 <= len(table):
+            wave = table[off + n0 : off + n1].astype(np.float64)
+        else:
+            wave = np.take(table, np.arange(off + n0, off + n1), mode="wrap").astype(np.float64)
+        # The hardware envelope ticks at 240 Hz.
+        j, counts = self._frames(n0, n1, 1.0 / 240.0)
+        wave *= np.repeat(self._levels(note, j, 1.0 / 240.0), counts)
+        y[s0 - a : s1 - a] = wave
+
+    # -- mixer and output ---------------------------------------------------------------------
+    def mix(self, ch: dict[int, np.ndarray]) -> np.ndarray:
+        """The 2A03's non-linear mixer (per stereo side), then HP 90 Hz, shelf, LP 14 kHz."""
+        p1, p2 = ch[PULSE1], ch[PULSE2]
+        s = ch[TRIANGLE] * (1.0 / 8227.0)
+        s += ch[NOISE] * (1.0 / 12241.0)
+        tnd = s / (s + 0.01)  # 159.79 s / (1 + 100 s) = 1.5979 s / (s + 0.01)
+        tnd *= 1.5979
+        out = np.empty((2, len(p1)))
+        for side, sign in ((0, 1.0), (1, -1.0)):
+            p = p1 * (1.0 + sign * PAN)
+            p += p2 * (1.0 - sign * PAN)
+            o = out[side]
+            np.divide(p, p + 81.28, out=o)  # 95.88 p / (8128 + 100 p)
+            o *= 0.9588
+            o += tnd
+        out = signal.sosfilt(self.sos, out, axis=-1)
+        out *= GAIN
+        return out.T.astype(np.float32)
+
+    def render_chunk(self, notes: np.ndarray, a: int, b: int) -> np.ndarray:
+        """Stereo float32 samples [a, b); the caller discards the first ``preroll`` of them."""
+        return self.mix(self.channels(notes, a, b))

@@ -51,7 +51,7 @@ def script_description() -> str:
 def script_defaults(settings) -> None:  # noqa: ANN001 - OBS types
     obs.obs_data_set_default_string(settings, "prompt", "")
     obs.obs_data_set_default_string(settings, "style", "")
-    obs.obs_data_set_default_string(settings, "backend", "local")
+    obs.obs_data_set_default_string(settings, "backend", "")
     obs.obs_data_set_default_string(settings, "output_dir", "")
     obs.obs_data_set_default_bool(settings, "on_replay", False)
     obs.obs_data_set_default_bool(settings, "on_recording", False)
@@ -67,6 +67,7 @@ def script_properties():  # noqa: ANN201
         obs.obs_property_list_add_string(styles, style or "(from prompt / video)", style)
     backend = obs.obs_properties_add_list(props, "backend", "Engine", obs.OBS_COMBO_TYPE_LIST,
                                           obs.OBS_COMBO_FORMAT_STRING)
+    obs.obs_property_list_add_string(backend, "Default (from game-music's config)", "")
     obs.obs_property_list_add_string(backend, "Local (offline)", "local")
     obs.obs_property_list_add_string(backend, "NemoVideo cloud", "nemo")
     obs.obs_properties_add_path(props, "output_dir", "Output folder (empty: next to the video)",

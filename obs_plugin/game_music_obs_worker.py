@@ -172,6 +172,8 @@ class Worker:
         self._thread.join(timeout)
 
     def _say(self, level: str, text: str, *, status: str = "", done: str = "") -> None:
+        if level == "error":
+            text = f"failed: {text}"
         self.messages.put(Message(level, text, status, done))
 
     def _run(self) -> None:
@@ -247,7 +249,10 @@ class Worker:
         elif self._cancel.is_set():
             self._say("warning", f"{name}: stopped", status="Stopped")
         elif result is not None:
-            self._say("error", f"{name}: {result.get('message')} [{result.get('code')}]",
+            message = str(result.get("message"))
+            if name not in message:
+                message = f"{name}: {message}"
+            self._say("error", f"{message} [{result.get('code')}]",
                       status=f"Failed: {result.get('code')}")
         else:
             tail = " | ".join(stderr_tail[-3:]) or "no output"

@@ -10,6 +10,7 @@ import re
 import pytest
 
 from game_music import prompt as prompt_mod
+from game_music._errors import UsageError
 from game_music._prompt_words import data
 from game_music.prompt import DEFAULT_TEMPO, DEFAULT_VOLUME, describe, parse_prompt
 from game_music.request import ASPECTS, GAME_AUDIO, MOODS, STYLES, MusicRequest
@@ -242,6 +243,24 @@ def test_number_words(words: str, value: int) -> None:
 
 def test_separate_numbers_are_not_summed() -> None:
     assert parse_prompt("between one and two minutes") == MusicRequest(start_s=60.0, end_s=120.0)
+
+
+@pytest.mark.parametrize(("text", "fields"), [
+    ("don't mute the game", {"game_audio": "keep"}),
+    ("do not mute game audio", {"game_audio": "keep"}),
+    ("不要静音游戏声音", {"game_audio": "keep"}),
+    ("don't fade", {"fade_in_s": 0.0, "fade_out_s": 0.0}),
+    ("don't duck", {"duck_voice": False}),
+])
+def test_negations_win_over_the_plain_word(text: str, fields: dict[str, object]) -> None:
+    assert parse_prompt(text) == MusicRequest(**fields)
+
+
+def test_overlong_prompt_is_a_usage_error() -> None:
+    with pytest.raises(UsageError) as err:
+        parse_prompt("epic " * (prompt_mod.MAX_PROMPT_CHARS // 5 + 1))
+    assert err.value.code == "usage" and err.value.exit_code == 2
+    assert "\n" not in str(err.value)
 
 
 # --- refinement --------------------------------------------------------------------------------

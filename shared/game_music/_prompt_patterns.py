@@ -203,10 +203,10 @@ def _sources() -> list[tuple[str, str, Handler]]:
     d = _dur()
     dur, durb, durm = d["dur"], d["durb"], d["durm"]
     sec_or_min = f"(?:{t('seconds')}|{t('minutes')})"
-    first = f"(?:{t('first')}\\s*{durm}|{NUM}\\s*{t('first_post')}\\s*{sec_or_min})"
-    last = f"(?:{t('last')}\\s*{durm}|{NUM}\\s*{t('last_post')}\\s*{sec_or_min})"
-    lead = f"(?<![{LETTERS}0-9])"
-    sign = f"(?:(?P<minus>-|{t('minus')})|(?P<plus>\\+|{t('plus')}))?\\s*"
+    lead = f"(?<![{LETTERS}0-9])"   # never start inside a word or number (no quadratic scans)
+    first = f"(?:{t('first')}\\s*{durm}|{lead}{NUM}\\s*{t('first_post')}\\s*{sec_or_min})"
+    last = f"(?:{t('last')}\\s*{durm}|{lead}{NUM}\\s*{t('last_post')}\\s*{sec_or_min})"
+    sign = f"(?:(?:(?P<minus>-|{t('minus')})|(?P<plus>\\+|{t('plus')}))\\s*)?"
     pct = f"(?:%|{t('percent')})"
     opt_at = f"(?:{t('at')}\\s*)?"
     skip = f"(?:{t('no_music')})\\s*(?:{t('prep')}\\s*)?(?:{t('fill')}\\s*)?"

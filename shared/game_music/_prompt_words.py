@@ -263,7 +263,7 @@ def number_runs(folded: str) -> list[tuple[int, int, int]]:
     start = end = scan = 0
 
     def flush() -> None:
-        if cur:
+        if cur and combine(cur) < 10**9:     # "九十十十…" is no number anyone means
             runs.append((start, end, combine(cur)))
 
     for m in _TOKEN.finditer(folded):

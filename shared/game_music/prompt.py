@@ -44,10 +44,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ._errors import UsageError
 from ._prompt_patterns import Effect, patterns
 from ._prompt_words import digits_view, fold, normalize, phrase_groups, stopword_regex
 from .request import MusicRequest
 
+MAX_PROMPT_CHARS = 2000
 DEFAULT_VOLUME = 0.5
 DEFAULT_TEMPO = 130
 TEMPO_RANGE = (40, 240)
@@ -204,9 +206,15 @@ def _tidy(changes: dict[str, Any], base: MusicRequest) -> dict[str, Any]:
 
 
 def parse_prompt(text: str | None, base: MusicRequest | None = None) -> MusicRequest:
-    """Understand ``text``; with ``base``, refine that earlier request (see module doc)."""
+    """Understand ``text``; with ``base``, refine that earlier request (see module doc).
+
+    Raises :class:`UsageError` for prompts longer than ``MAX_PROMPT_CHARS``.
+    """
     base = base or MusicRequest()
     original = normalize(text or "")
+    if len(original) > MAX_PROMPT_CHARS:
+        raise UsageError(f"the prompt is {len(original)} characters long; "
+                         f"keep it under {MAX_PROMPT_CHARS}")
     folded = fold(original)
     matches, taken = _claim(folded)
     changes = _tidy(_resolve(matches, base), base)
@@ -286,4 +294,4 @@ def describe(request: MusicRequest) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["parse_prompt", "describe", "DEFAULT_VOLUME", "DEFAULT_TEMPO"]
+__all__ = ["parse_prompt", "describe", "DEFAULT_VOLUME", "DEFAULT_TEMPO", "MAX_PROMPT_CHARS"]

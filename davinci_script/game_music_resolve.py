@@ -1,16 +1,15 @@
 """Add Game Music for DaVinci Resolve: the logic behind the Python menu entry.
 
 Standard library only, and careful with the Python it runs under (Resolve picks the interpreter;
-before 21.1 that may be an old 3.x). It does no media work itself: it finds the clip and range
-the editor means, hands a file to the game-music engine (a subprocess speaking JSON lines),
-and imports what comes back into the ``Game Music`` bin.
+before 21.1 that may be an old 3.x, so no annotations that need 3.10 at runtime). It does no
+media work itself: it finds the clip and range the editor means, hands a file to the game-music
+engine (a subprocess speaking JSON lines), and imports what comes back into the ``Game Music``
+bin.
 
 Resolve's API never raises: calls answer None / False / "" / [] when something is wrong, so
 every answer is checked. Every failure ends in one console line; nothing raises out of
 :func:`main`.
 """
-
-from __future__ import annotations
 
 import json
 import os
@@ -169,7 +168,7 @@ def _timeline_marks(timeline, version):
     return (lo, hi + 1) if hi >= lo else None
 
 
-def _source_path(mpi) -> str | None:
+def _source_path(mpi):
     if mpi is None:
         return None
     path = mpi.GetClipProperty("File Path")
@@ -429,7 +428,7 @@ def place_on_timeline(pool, timeline, item, record) -> bool:
 
 # --- the prompt dialog ---------------------------------------------------------------------
 
-def ask_prompt(resolve, fusion, bmd, default: str, version) -> str | None:
+def ask_prompt(resolve, fusion, bmd, default: str, version):
     """A UIManager dialog where Resolve offers one; else ``default``. None = cancelled."""
     # Touching fusion.UIManager on free 19.1+ pops an upsell dialog and answers None.
     if fusion is None or bmd is None or (version >= (19, 1, 0) and not _is_studio(resolve)):

@@ -62,7 +62,7 @@ class Host:
     ui_answer: str | None = ""       # what the user types in a dialog; None = Cancel
     upsells: int = 0                 # "You've reached a limitation" dialogs shown
     dialogs: list[str] = field(default_factory=list)
-    render_seconds: float = 0.3      # minimum time a job stays "Rendering"
+    render_seconds: float = 0.1      # minimum time a job stays "Rendering"
 
     @property
     def edition(self) -> str:
@@ -205,16 +205,20 @@ def _media_props(path: Path) -> dict[str, Any] | None:
     }
 
 
-def _wav_props(path: Path) -> dict[str, Any] | None:
-    import wave
+def _audio_props(path: Path) -> dict[str, Any] | None:
+    """An audio-only file (the music stem): Resolve reads 16/24-bit and float WAV alike."""
+    import av
 
     try:
-        with wave.open(str(path)) as w:
-            seconds = w.getnframes() / float(w.getframerate())
-    except (OSError, EOFError, wave.Error):
+        with av.open(str(path)) as container:
+            stream = container.streams.audio[0]
+            seconds = float(container.duration or 0) / 1e6
+            codec = stream.codec_context.name
+    except (IndexError, OSError, av.error.FFmpegError):
         return None
     return {"File Path": str(path), "File Name": path.name, "Clip Name": path.name,
-            "FPS": 24.0, "Frames": str(int(seconds * 24)), "Type": "Audio", "Format": "Wave"}
+            "FPS": 24.0, "Frames": str(int(seconds * 24)), "Type": "Audio", "Format": "Wave",
+            "Audio Codec": codec}
 
 
 class MediaPool(_Api):
@@ -270,7 +274,7 @@ class MediaPool(_Api):
                 out.append(existing[0])
                 continue
             p = Path(path)
-            props = _wav_props(p) if p.suffix.lower() == ".wav" else _media_props(p)
+            props = _audio_props(p) if p.suffix.lower() == ".wav" else _media_props(p)
             if props is None:
                 continue
             clip = MediaPoolItem(self._host, p.name, props)

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib.util
+import io
 import os
 import sys
 from pathlib import Path
 
 import pytest
 
-from .conftest import bin_paths, combos, read_only
+from game_music.media.probe import probe
+
+from .conftest import SOURCE, bin_paths, combos, read_only
+from .fake_resolve import EDITIONS, VERSIONS, make
 
 PREFIX = "Add Game Music: "
 LINUX = sys.platform.startswith("linux")
@@ -82,16 +88,24 @@ def test_nothing_selected(session_factory, version, edition, lang):
 
 
 @pytest.mark.parametrize("version,edition,lang", combos())
-def test_media_pool_selection_with_clip_marks(session_factory, version, edition, lang):
+def test_media_pool_selection_with_clip_marks(session_factory, version, edition, lang,
+                                              monkeypatch):
     s = session_factory(version, edition)
     clip = s.pool.add_file(s.clip)
     s.pool.select(clip)
     clip.SetMarkInOut(12, 35)        # source frames, inclusive
 
+    # The engine refuses the clip: one line with its code, nothing imported.
+    monkeypatch.setenv("FAKE_ENGINE_FAIL", "unsupported_input")
+    message = _failure([x for x in s.run(lang) if "sending" not in x])
+    assert message.startswith("the engine failed (unsupported_input)")
+    assert s.pool.bins("Game Music") == []
+
+    monkeypatch.delenv("FAKE_ENGINE_FAIL")
     lines = s.run(lang)
 
     assert lines[-1].startswith(PREFIX + "done"), lines
-    (argv,) = s.engine_calls()
+    argv = s.engine_calls()[-1]
     assert argv[1] == str(s.clip)
     assert (_opt(argv, "--start"), _opt(argv, "--end")) == ("12f", "36f")
 
@@ -100,13 +114,23 @@ def test_media_pool_selection_with_clip_marks(session_factory, version, edition,
 def test_title_clip_is_rendered_first(session_factory, version, edition, lang):
     s = session_factory(version, edition)
     tl = s.resolve.new_timeline()
-    title = tl.add_title("Intro", frames=30)
+    title = tl.add_title("Intro", frames=48)
     tl.select(title)
     tl.park(title.GetStart())
+    tl.SetMarkInOut(12, 23)                              # 12 frames of it
+    rendered_ranges = []
+    real = s.project._encode
+
+    def spy(job, out, progress):
+        rendered_ranges.append((job["MarkIn"], job["MarkOut"]))
+        real(job, out, progress)
+
+    s.project._encode = spy
 
     lines = s.run(lang)
 
     assert lines[-1].startswith(PREFIX + "done"), lines
+    assert rendered_ranges == [(86400 + 12, 86400 + 23)]  # absolute, inclusive
     (argv,) = s.engine_calls()
     rendered = Path(argv[1])
     # Linux: MOV/PCM (no AAC there); elsewhere MP4/H.264.
@@ -131,42 +155,25 @@ def test_in_out_marks_limit_the_range(session_factory, version, edition, lang):
     tl.select(item)
     tl.park(item.GetStart())
     tl.SetMarkInOut(30, 59)                              # offsets: 86430..86459 inclusive
+    s.config(place_on_timeline=True)
 
     lines = s.run(lang)
 
-    if s.host.at_least(19, 1, 0):
-        assert lines[-1].startswith(PREFIX + "done"), lines
-        (argv,) = s.engine_calls()
-        assert (_opt(argv, "--start"), _opt(argv, "--end")) == ("6f", "36f")
+    assert lines[-1].startswith(PREFIX + "done"), lines
+    (argv,) = s.engine_calls()
+    assert (_opt(argv, "--start"), _opt(argv, "--end")) == ("6f", "36f")
+    # Placed on new tracks where the range starts; on Linux the PCM variant (no AAC there).
+    assert (tl.GetTrackCount("video"), tl.GetTrackCount("audio")) == (2, 2)
+    placed = tl.GetItemListInTrack("video", 2) + tl.GetItemListInTrack("audio", 2)
+    assert [i.GetStart() for i in placed] == [86430, 86430]
+    path = placed[0].GetMediaPoolItem().GetClipProperty("File Path")
+    assert path.endswith(" pcm.mov" if LINUX else " (game music).mp4")
 
     # Marks that miss the clip entirely: one clear line, nothing sent.
     tl.SetMarkInOut(0, 10)
     message = _failure(s.run(lang))
     assert "In/Out marks" in message
     assert len(s.engine_calls()) == 1
-
-
-@pytest.mark.parametrize("version,edition,lang", combos())
-def test_in_out_over_a_title_renders_that_range(session_factory, version, edition, lang):
-    s = session_factory(version, edition)
-    tl = s.resolve.new_timeline()
-    title = tl.add_title("Outro", frames=48)
-    tl.select(title)
-    tl.park(title.GetStart())
-    tl.SetMarkInOut(12, 23)                               # 12 frames
-
-    seen = []
-    real = s.project._encode
-
-    def spy(job, out, progress):
-        seen.append((job["MarkIn"], job["MarkOut"]))
-        real(job, out, progress)
-
-    s.project._encode = spy
-    lines = s.run(lang)
-
-    assert lines[-1].startswith(PREFIX + "done"), lines
-    assert seen == [(86400 + 12, 86400 + 23)]
 
 
 @pytest.mark.parametrize("version,edition,lang", combos())
@@ -231,13 +238,77 @@ def test_read_only_output_folder(session_factory, version, edition, lang):
     assert len(s.engine_calls()) == 1
 
 
-@pytest.mark.parametrize("version,edition,lang", combos())
-def test_engine_error_is_one_line(session_factory, version, edition, lang, monkeypatch):
+@pytest.mark.parametrize("version", list(VERSIONS))
+@pytest.mark.parametrize("edition", EDITIONS)
+def test_menu_lists_the_entries_but_not_the_helpers(session_factory, version, edition):
     s = session_factory(version, edition)
-    s.pool.select(s.pool.add_file(s.clip))
-    monkeypatch.setenv("FAKE_ENGINE_FAIL", "unsupported_input")
+    entries = s.host.menu_entries(s.scripts)
+    if edition == "free" and version == "21.1":
+        assert entries == ["Add Game Music.lua"]         # free 21.1 lists no Python scripts
+    else:
+        assert entries == ["Add Game Music.lua", "Add Game Music.py"]
 
-    message = _failure([x for x in s.run(lang) if "sending" not in x])
 
-    assert message.startswith("the engine failed (unsupported_input)")
-    assert s.pool.bins("Game Music") == []
+def _helper():
+    spec = importlib.util.spec_from_file_location("game_music_resolve_under_test",
+                                                  SOURCE / "game_music_resolve.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("edition", EDITIONS)
+@pytest.mark.parametrize("prefer_mov", [False, True])
+def test_render_format_is_checked_not_assumed(edition, prefer_mov):
+    helper = _helper()
+    project = make("21.0.4", edition).project
+    fmt_codec = helper._pick_format(project, prefer_mov)
+    if prefer_mov:
+        assert fmt_codec == ("mov", "ProRes422")
+    elif edition == "studio" or not LINUX:
+        assert fmt_codec == ("mp4", "H264")
+    else:
+        # Free on Linux lists H.264, then refuses it: the MOV fallback is used.
+        assert fmt_codec == ("mov", "ProRes422")
+    assert project.GetCurrentRenderFormatAndCodec() == \
+        {"format": fmt_codec[0], "codec": fmt_codec[1]}
+
+
+def test_no_resolve_and_no_project_are_one_line(session_factory):
+    s = session_factory("21.0.4", "studio")
+    helper = _helper()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert helper.main(None, script_dir=str(s.utility)) is False
+        s.resolve._pm._project = None
+        assert helper.main(s.resolve, script_dir=str(s.utility)) is False
+    first, second = out.getvalue().splitlines()
+    assert "Resolve is not available" in first
+    assert "no project is open" in second
+
+
+@pytest.mark.slow
+def test_real_engine_round_trip(session_factory):
+    """The Lua entry on free 21.1 (what most streamers have) driving the real engine on a
+    generated clip, In/Out marks included."""
+    s = session_factory("21.1", "free", engine=[sys.executable, "-m", "game_music"])
+    clip = s.pool.add_file(s.clip)
+    tl = s.resolve.new_timeline()
+    item = tl.append(clip, left=0, frames=72)
+    tl.select(item)
+    tl.SetMarkInOut(12, 59)                              # 2 s of the 3 s clip
+
+    lines = s.run("lua")
+
+    assert lines[-1].startswith(PREFIX + "done"), lines
+    out = s.clip.parent / "match (game music).mp4"
+    info = probe(out)
+    assert info.video.duration == pytest.approx(2.0, abs=1 / 24 + 1e-3)
+    paths = bin_paths(s)
+    assert str(out) in paths
+    wav = out.with_suffix(".wav")
+    assert str(wav) in paths and wav.stat().st_size > 0
+    if LINUX:
+        mov = out.with_name("match (game music) pcm.mov")
+        assert str(mov) in paths
+        assert probe(mov).audio[0].codec.startswith("pcm_")

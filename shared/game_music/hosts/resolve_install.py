@@ -91,9 +91,10 @@ def install(
     """
     root = Path(scripts_dir) if scripts_dir else find_scripts_dir()
     if root is None:
-        log("Resolve: DaVinci Resolve not found for this user (start it once, or pass "
-            "--resolve-scripts DIR)")
-        return False
+        # Not a failure: the installer sets up every host it finds, and this one is absent.
+        log("Resolve: DaVinci Resolve not found for this user - skipped (start it once, or "
+            "pass --resolve-scripts DIR)")
+        return True
     utility = root / "Utility"
     names = [*MENU_FILES, *HELPERS.values(), CONFIG_NAME]
     if uninstall:

@@ -241,8 +241,8 @@ class ChipSynth:
         y[s0 - a : s1 - a] = wave
 
     # -- mixer and output ---------------------------------------------------------------------
-    def mix(self, ch: dict[int, np.ndarray]) -> np.ndarray:
-        """The 2A03's non-linear mixer (per stereo side), then HP 90 Hz, shelf, LP 14 kHz."""
+    def dac_mix(self, ch: dict[int, np.ndarray]) -> np.ndarray:
+        """The 2A03's non-linear mixer, once per stereo side (pulses panned): (2, n)."""
         p1, p2 = ch[PULSE1], ch[PULSE2]
         s = ch[TRIANGLE] * (1.0 / 8227.0)
         s += ch[NOISE] * (1.0 / 12241.0)
@@ -256,7 +256,11 @@ class ChipSynth:
             np.divide(p, p + 81.28, out=o)  # 95.88 p / (8128 + 100 p)
             o *= 0.9588
             o += tnd
-        out = signal.sosfilt(self.sos, out, axis=-1)
+        return out
+
+    def mix(self, ch: dict[int, np.ndarray]) -> np.ndarray:
+        """Mixer, then the output filters (HP 90 Hz, gentle HP 440 Hz, LP 14 kHz): (n, 2)."""
+        out = signal.sosfilt(self.sos, self.dac_mix(ch), axis=-1)
         out *= GAIN
         return out.T.astype(np.float32)
 

@@ -102,10 +102,12 @@ def test_media_pool_selection_with_clip_marks(session_factory, version, edition,
     assert s.pool.bins("Game Music") == []
 
     monkeypatch.delenv("FAKE_ENGINE_FAIL")
+    monkeypatch.setenv("GAME_MUSIC_PROMPT", "lofi study beats")
     lines = s.run(lang)
 
     assert lines[-1].startswith(PREFIX + "done"), lines
     argv = s.engine_calls()[-1]
+    assert _opt(argv, "-p") == "lofi study beats"       # no dialog, or its pre-filled text
     assert argv[1] == str(s.clip)
     assert (_opt(argv, "--start"), _opt(argv, "--end")) == ("12f", "36f")
 
@@ -204,10 +206,17 @@ def test_existing_bin_is_reused(session_factory, version, edition, lang):
     s.pool.ImportMedia([str(s.clip)])                    # something already in it
     s.pool.SetCurrentFolder(root)
     s.pool.select(clip)
+    if edition == "studio":
+        # Studio shows the prompt dialog; Cancel stops with one line, nothing sent.
+        s.host.ui_answer = None
+        assert _failure(s.run(lang)) == "cancelled"
+        assert s.engine_calls() == []
+        s.host.ui_answer = ""                            # OK with an empty box: the default
 
     lines = s.run(lang)
 
     assert lines[-1].startswith(PREFIX + "done"), lines
+    assert _opt(s.engine_calls()[0], "-p") == "add upbeat retro game background music"
     assert s.pool.bins("Game Music") == [existing]
     assert len(existing.GetClipList()) == 1 + (3 if LINUX else 2)
     assert s.pool.GetCurrentFolder() is root

@@ -1,0 +1,346 @@
+"""Scene cuts, motion and brightness from the compressed video, decoding keyframes only.
+
+Decoding every full-size frame costs far more than the rest of the engine, so this reads the
+bitstream instead (PyAV demuxing, no decoding) and decodes only keyframes, tiny:
+
+- Encoders put an intra frame on a scene cut (x264/x265 ``scenecut``, libvpx, mpeg4): a
+  keyframe that is not at its regular GOP position is a strong cut candidate.
+- Encoders that don't (hardware encoders without look-ahead) still spend about an intra
+  frame's bits on the first frame of a new scene: a packet much larger than its neighbours.
+- Each candidate is checked against the pictures: luma histograms and a coarse thumbnail of
+  the keyframes around it must differ. A keyframe at a regular position counts only when the
+  picture changes a lot.
+
+``motion`` is the bitrate of the predicted frames (bits spent on change), smoothed and
+normalised to 0..1 within the file; ``brightness`` the mean luma of the keyframes.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import av
+import numpy as np
+from scipy.ndimage import maximum_filter1d, uniform_filter1d
+
+from .._errors import Cancelled, CorruptInput
+from ..media.probe import MediaInfo
+from .result import HOP_S, Cut
+
+THUMB = (64, 36)  # decoded keyframes are scaled to this (width, height) luma thumbnail
+SPIKE_RATIO = 2.0  # a predicted frame this many times the size of those before it
+MIN_GAP_S = 0.3  # candidates closer than this are one cut (keep the strongest)
+IRREGULAR_MIN_CHANGE = 0.06  # picture change that confirms an encoder's scene-cut keyframe
+REGULAR_MIN_CHANGE = 0.35  # picture change that a regular keyframe needs to count as a cut
+STEP_RATIO = 2.0  # the typical frame size changing by this factor at once is a candidate
+MOTION_SMOOTH_S = 0.5
+# Codecs that code big invisible reference frames (golden/alt-ref) at regular intervals: their
+# size spikes mean nothing, but their encoders put keyframes on scene cuts.
+_HIDDEN_REFERENCE_CODECS = frozenset({"vp8", "vp9", "av1", "libdav1d", "libaom-av1"})
+
+
+@dataclass(frozen=True)
+class VideoAnalysis:
+    cuts: tuple[Cut, ...]
+    motion: np.ndarray  # float32, 0..1 per hop
+    brightness: float  # 0..1
+
+
+@dataclass(frozen=True)
+class _Packets:
+    """Video packets in presentation order."""
+
+    time: np.ndarray  # seconds from the start of the video
+    size: np.ndarray  # bytes
+    key: np.ndarray  # keyframe flags
+
+
+@dataclass(frozen=True)
+class _Thumb:
+    time: float
+    luma: np.ndarray  # uint8 (h, w), full range
+
+
+def analyse_video(
+    info: MediaInfo, n_hops: int, progress: Callable[[float], None] | None = None
+) -> VideoAnalysis:
+    """Find cuts and derive the motion curve (``n_hops`` values) and brightness of ``info``."""
+    packets, thumbs = _read(info, progress)
+    cuts = find_cuts(packets, thumbs, info.video.codec)
+    motion = _motion(packets, n_hops)
+    if thumbs:
+        brightness = float(np.mean([t.luma.mean() for t in thumbs]) / 255.0)
+    else:
+        brightness = 0.5
+    if progress:
+        progress(1.0)
+    return VideoAnalysis(cuts, motion, brightness)
+
+
+def _read(
+    info: MediaInfo, progress: Callable[[float], None] | None
+) -> tuple[_Packets, list[_Thumb]]:
+    """Demux every video packet (sizes, flags, times) and decode the keyframes, small."""
+    times: list[float] = []
+    sizes: list[int] = []
+    keys: list[bool] = []
+    thumbs: list[_Thumb] = []
+    try:
+        container = av.open(str(info.path), metadata_errors="ignore")
+    except av.error.FFmpegError:
+        raise CorruptInput(f"{info.path.name}: the video cannot be read") from None
+    try:
+        with container:
+            stream = container.streams[info.video.index]
+            ctx = stream.codec_context
+            ctx.skip_frame = "NONKEY"  # the decoder drops everything but keyframes
+            ctx.thread_type = "AUTO"
+            tb = float(stream.time_base or 1 / 1000)
+            start = info.start_time
+            step = max(1, int(float(info.video.fps or 30)))  # progress about once a second
+            try:
+                for i, packet in enumerate(container.demux(stream)):
+                    ts = packet.pts if packet.pts is not None else packet.dts
+                    if ts is None or not packet.size:
+                        continue
+                    times.append(ts * tb - start)
+                    sizes.append(packet.size)
+                    keys.append(packet.is_keyframe)
+                    if packet.is_keyframe:
+                        thumbs.extend(_decode(ctx, packet, tb, start))
+                    if progress and i % step == 0 and info.duration > 0:
+                        progress(min(0.95, times[-1] / info.duration * 0.95))
+                thumbs.extend(_decode(ctx, None, tb, start))
+            except av.error.FFmpegError:
+                pass  # a damaged tail: keep what was read (recordings cut off by a crash)
+    except KeyboardInterrupt:
+        raise Cancelled("interrupted") from None
+    order = np.argsort(np.asarray(times, dtype=np.float64), kind="stable")
+    packets = _Packets(
+        time=np.asarray(times, dtype=np.float64)[order],
+        size=np.asarray(sizes, dtype=np.float64)[order],
+        key=np.asarray(keys, dtype=bool)[order],
+    )
+    thumbs.sort(key=lambda t: t.time)
+    return packets, thumbs
+
+
+def _decode(
+    ctx: av.CodecContext, packet: av.Packet | None, tb: float, start: float
+) -> list[_Thumb]:
+    try:
+        frames = ctx.decode(packet)
+    except av.error.FFmpegError:
+        return []  # one damaged keyframe costs one thumbnail, not the analysis
+    out = []
+    for frame in frames:
+        if frame.pts is None:
+            continue
+        small = frame.reformat(width=THUMB[0], height=THUMB[1], format="gray",
+                               interpolation="AREA")  # fmt: skip
+        luma = small.to_ndarray()
+        if luma.ndim == 3:
+            luma = luma[:, :, 0]
+        out.append(_Thumb(frame.pts * tb - start, _full_range(luma, frame)))
+    return out
+
+
+def _full_range(luma: np.ndarray, frame: av.VideoFrame) -> np.ndarray:
+    """Stretch limited-range ("TV", 16-235) luma to 0-255 so brightness means the same."""
+    full = getattr(frame, "color_range", 0) == 2 or frame.format.name.startswith("yuvj")
+    if full:
+        return luma
+    return np.clip((luma.astype(np.float32) - 16.0) * (255.0 / 219.0), 0, 255).astype(np.uint8)
+
+
+def picture_change(a: np.ndarray, b: np.ndarray) -> float:
+    """0..1: how different two luma thumbnails are (histogram and layout)."""
+    ha = np.bincount(a.reshape(-1) >> 3, minlength=32) / a.size
+    hb = np.bincount(b.reshape(-1) >> 3, minlength=32) / b.size
+    hist = 0.5 * float(np.abs(ha - hb).sum())
+    # Coarse layout (8x8 blocks): catches a new scene whose histogram happens to match.
+    h, w = (a.shape[0] // 8) * 8, (a.shape[1] // 8) * 8
+    ga = a[:h, :w].reshape(h // 8, 8, w // 8, 8).mean(axis=(1, 3))
+    gb = b[:h, :w].reshape(h // 8, 8, w // 8, 8).mean(axis=(1, 3))
+    layout = float(np.abs(ga - gb).mean()) / 64.0
+    return min(1.0, max(hist, layout))
+
+
+def find_cuts(packets: _Packets, thumbs: list[_Thumb], codec: str = "") -> tuple[Cut, ...]:
+    n = len(packets.time)
+    if n < 3:
+        return ()
+    candidates: list[Cut] = []
+    thumb_times = np.array([t.time for t in thumbs])
+    strong: list[float] = []  # keyframe cuts confirmed by the pictures
+
+    def change_at(t: float) -> float | None:
+        """Picture change from the keyframe before ``t`` to the one at or after it; None when
+        unknown, or when a confirmed cut lies between them (the change is that cut's)."""
+        if len(thumbs) < 2:
+            return None
+        j = int(np.searchsorted(thumb_times, t - 1e-3))
+        if j <= 0 or j >= len(thumbs):
+            return None
+        before, after = thumb_times[j - 1], thumb_times[j]
+        if any(before + 1e-3 < c <= after + 1e-3 and abs(c - t) > MIN_GAP_S for c in strong):
+            return None
+        return picture_change(thumbs[j - 1].luma, thumbs[j].luma)
+
+    # 1. Keyframes at irregular positions: the encoder's own scene-cut decisions. A run of
+    # keyframes close together (intra-only stretches) needs a large change to count.
+    key_idx = np.flatnonzero(packets.key)
+    gop = int(np.diff(key_idx).max()) if len(key_idx) >= 2 else 0
+    regular: list[tuple[float, float]] = []  # (previous keyframe time, keyframe time)
+    for k, prev in zip(key_idx[1:], key_idx[:-1], strict=True):
+        t, prev_t = float(packets.time[k]), float(packets.time[prev])
+        if gop > 0 and (k - prev) < 0.9 * gop:
+            change = change_at(t)
+            need = IRREGULAR_MIN_CHANGE if t - prev_t >= MIN_GAP_S else REGULAR_MIN_CHANGE
+            if change is None or change >= need:
+                strength = 0.5 + 0.5 * min(1.0, (0.3 if change is None else change) / 0.5)
+                candidates.append(Cut(t, round(strength, 3)))
+                if change is not None:
+                    strong.append(t)
+        else:
+            regular.append((prev_t, t))
+
+    # 2. Predicted frames much larger than the ones before (no scene-cut I-frame), and
+    # lasting jumps of the frame size (a cut to a much simpler or busier scene).
+    if codec not in _HIDDEN_REFERENCE_CODECS:
+        candidates += _size_spikes(packets, change_at)
+    candidates += _size_steps(packets, change_at)
+
+    # 3. A regular keyframe counts when the picture changed a lot since the previous one and
+    # nothing found above explains it (a cut that happens to land on the GOP boundary).
+    found = np.array(sorted(c.time for c in candidates))
+    for prev_t, t in regular:
+        i = np.searchsorted(found, prev_t + MIN_GAP_S)  # not the previous cut's aftermath
+        if i < len(found) and found[i] < t - 1e-3:
+            continue
+        change = change_at(t)
+        if change is not None and change >= REGULAR_MIN_CHANGE:
+            candidates.append(Cut(t, round(min(1.0, change / 0.7), 3)))
+
+    return _merge(candidates)
+
+
+def _size_spikes(
+    packets: _Packets, change_at: Callable[[float], float | None]
+) -> list[Cut]:
+    nonkey = ~packets.key
+    if nonkey.sum() < 8:
+        return []
+    log_size = np.log(np.maximum(packets.size, 1.0))
+    # Baseline: the largest predicted frame of the last second (so regular big P frames
+    # among small B frames, or a clip's periodic big references, are not spikes). Right at
+    # the start, where there is no "before", the first second stands in.
+    width = int(max(8, round(_fps(packets))))
+    filled = _fill_nan(np.where(nonkey, log_size, np.nan))
+    trailing = maximum_filter1d(filled, width, origin=(width - 1) // 2)  # x[i-width+1 .. i]
+    base = np.empty_like(filled)
+    base[1:] = trailing[:-1]  # the frames strictly before i
+    base[: width + 1] = filled[: width + 1].max()
+    ratio = np.exp(log_size - base)
+    key_sizes = packets.size[packets.key]
+    intra = float(np.median(key_sizes)) if key_sizes.size else 0.0
+    out: list[Cut] = []
+    last_t = -math.inf
+    for i in np.flatnonzero(nonkey & (ratio >= SPIKE_RATIO)):
+        t = float(packets.time[i])
+        if t - last_t < MIN_GAP_S:
+            continue  # the frames right after a cut: the first one is the cut
+        if intra and packets.size[i] < 0.2 * intra:
+            continue  # far cheaper than a picture coded from scratch
+        last_t = t
+        change = change_at(t)
+        if change is None and ratio[i] < 1.5 * SPIKE_RATIO:
+            continue  # nothing to confirm it with: only a clear spike counts
+        if change is not None and change < 0.08 and ratio[i] < 3 * SPIKE_RATIO:
+            continue  # the pictures around it look alike: a flash or a burst of detail
+        bits = min(0.6, 0.25 * math.log2(ratio[i]))
+        strength = bits + 0.4 * min(1.0, (0.25 if change is None else change) / 0.5)
+        out.append(Cut(t, round(float(min(1.0, strength)), 3)))
+    return out
+
+
+def _size_steps(
+    packets: _Packets, change_at: Callable[[float], float | None]
+) -> list[Cut]:
+    """Points where the mean log size of the next ~0.4 s differs from the last ~0.4 s."""
+    n = len(packets.size)
+    fps = _fps(packets)
+    w = max(8, int(round(0.4 * fps)))
+    if n < 2 * w + 1 or (~packets.key).sum() < 2 * w:
+        return []
+    x = _fill_nan(np.where(packets.key, np.nan, np.log(np.maximum(packets.size, 1.0))))
+    c = np.concatenate([[0.0], np.cumsum(x)])
+    i = np.arange(w, n - w + 1)
+    diff = np.zeros(n)
+    diff[i] = (c[i + w] - c[i]) / w - (c[i] - c[i - w]) / w
+    mag = np.abs(diff)
+    peaks = np.flatnonzero(
+        (mag >= math.log(STEP_RATIO)) & (mag == maximum_filter1d(mag, 2 * w + 1))
+    )
+    out = []
+    for p in peaks:
+        t = float(packets.time[p])
+        change = change_at(t)
+        if change is None and mag[p] < math.log(1.5 * STEP_RATIO):
+            continue  # nothing to confirm it with: only a clear jump counts
+        if change is not None and change < 0.08:
+            continue
+        seen = 0.25 if change is None else change
+        strength = min(0.6, 0.3 * mag[p]) + 0.4 * min(1.0, seen / 0.5)
+        out.append(Cut(t, round(float(min(1.0, strength)), 3)))
+    return out
+
+
+def _fps(packets: _Packets) -> float:
+    if len(packets.time) < 2:
+        return 30.0
+    return 1.0 / max(1e-3, float(np.median(np.diff(packets.time))))
+
+
+def _fill_nan(x: np.ndarray) -> np.ndarray:
+    ok = ~np.isnan(x)
+    if ok.all() or not ok.any():
+        return np.nan_to_num(x)
+    idx = np.arange(len(x))
+    return np.interp(idx, idx[ok], x[ok])
+
+
+def _merge(cuts: list[Cut]) -> tuple[Cut, ...]:
+    out: list[Cut] = []
+    for cut in sorted(cuts, key=lambda c: c.time):
+        if cut.time <= 0.05:
+            continue  # the first picture is not a cut
+        if out and cut.time - out[-1].time < MIN_GAP_S:
+            if cut.strength > out[-1].strength:
+                out[-1] = cut
+            continue
+        out.append(cut)
+    return tuple(out)
+
+
+def _motion(packets: _Packets, n_hops: int) -> np.ndarray:
+    """Bytes of predicted frames per hop, smoothed, divided by the file's 95th percentile."""
+    if len(packets.time) < 2 or n_hops <= 0:
+        return np.zeros(max(0, n_hops), dtype=np.float32)
+    size = packets.size.copy()
+    nonkey = ~packets.key
+    if nonkey.any():
+        # A keyframe's size says nothing about motion: count it as a typical predicted frame.
+        size[packets.key] = float(np.median(size[nonkey]))
+    hop = np.clip((packets.time / HOP_S).astype(np.int64), 0, n_hops - 1)
+    per_hop = np.bincount(hop, weights=size, minlength=n_hops)[:n_hops]
+    width = max(1, int(round(MOTION_SMOOTH_S / HOP_S)))
+    smooth = uniform_filter1d(per_hop, width, mode="nearest")
+    # Hops past the last packet (a video shorter than its audio) stay at zero.
+    smooth[int(hop[-1]) + 1 :] = 0.0
+    top = float(np.percentile(smooth[: int(hop[-1]) + 1], 95))
+    if top <= 0:
+        return np.zeros(n_hops, dtype=np.float32)
+    return np.clip(smooth / top, 0.0, 1.0).astype(np.float32)

@@ -22,6 +22,7 @@ Timing rules, because copied streams keep their own timestamps:
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -40,6 +41,7 @@ X264_PRESET = "veryfast"
 X264_CRF = 20
 AUDIO_BITRATE = "192k"
 SAMPLE_RATE = 48000
+MAX_TRUE_PEAK_DBTP = -1.0
 _ASPECT_TOLERANCE = 0.01
 # Video codecs a QuickTime MOV can carry as they are (for the PCM variant).
 _MOV_CODECS = frozenset({"h264", "hevc", "prores", "dnxhd", "mjpeg", "mpeg4", "av1"})
@@ -116,11 +118,14 @@ def mux(
     progress: Progress | None = None,
     start_s: float | None = None,
     end_s: float | None = None,
+    max_true_peak: float | None = MAX_TRUE_PEAK_DBTP,
 ) -> MuxReport:
     """Write an MP4 (H.264 + AAC 48 kHz stereo, ``+faststart``) to exactly ``output``.
 
     ``audio_wav`` starts at the input's start (or at ``start_s`` for a range) and is fitted to
-    the video duration. ``progress`` receives fractions 0..1.
+    the video duration. ``progress`` receives fractions 0..1. When the encoded AAC's true peak
+    exceeds ``max_true_peak`` (AAC overshoots on hard transients), the audio is encoded again
+    that much quieter.
     """
     output = Path(output)
     _check_output_dir(output)
@@ -140,11 +145,16 @@ def mux(
             "-c:v", "libx264", "-preset", X264_PRESET, "-crf", str(X264_CRF),
             "-profile:v", "high", "-pix_fmt", "yuv420p",
         ]
-    args += [
-        "-c:a", "aac", "-b:a", AUDIO_BITRATE, *_audio_args(length),
-        "-movflags", "+faststart", "-f", "mp4", str(output),
-    ]
-    run_ffmpeg(args, what=f"writing {output.name}", duration=length, progress=progress)
+    aac = output.with_name(f".{output.name}.audio.m4a")
+    try:
+        _encode_aac(audio_wav, aac, length, max_true_peak)
+        # The finished AAC track is copied in, so what was checked is what ships.
+        args[args.index("-i", args.index("-i") + 1) + 1] = str(aac)
+        args += ["-c:a", "copy", "-t", f"{length:.6f}",
+                 "-movflags", "+faststart", "-f", "mp4", str(output)]
+        run_ffmpeg(args, what=f"writing {output.name}", duration=length, progress=progress)
+    finally:
+        aac.unlink(missing_ok=True)
     return MuxReport(video_copied=copy, reason=reason, width=size[0], height=size[1],
                      duration=length)
 
@@ -192,6 +202,32 @@ def _input_args(info: MediaInfo, audio_wav: Path, start: float, length: float) -
         "-map", f"0:{info.video.index}", "-map", "1:a:0",
         "-map_metadata", "0", "-map_chapters", "-1",
     ]
+
+
+def _encode_aac(wav: Path, out: Path, length: float, max_true_peak: float | None) -> None:
+    def encode(gain_db: float) -> None:
+        af = f"apad=whole_dur={length:.6f},atrim=end={length:.6f}"
+        if gain_db:
+            af += f",volume={gain_db:.2f}dB"
+        run_ffmpeg(["-i", str(wav), "-map", "0:a:0", "-c:a", "aac", "-b:a", AUDIO_BITRATE,
+                    "-ar", str(SAMPLE_RATE), "-ac", "2", "-af", af, "-t", f"{length:.6f}",
+                    "-f", "mp4", str(out)], what="encoding the audio")
+
+    encode(0.0)
+    if max_true_peak is None:
+        return
+    peak = audio_true_peak(out)
+    if peak > max_true_peak:
+        encode(max_true_peak - peak - 0.2)
+
+
+def audio_true_peak(path: Path) -> float:
+    """True peak (dBTP) of a file's first audio stream as ffmpeg's ebur128 measures it."""
+    stderr = run_ffmpeg(["-nostats", "-i", str(path), "-map", "0:a:0", "-af", "ebur128=peak=true",
+                         "-f", "null", "-"], what="measuring the audio")
+    summary = stderr[stderr.rfind("Summary:"):]
+    match = re.search(r"Peak:\s+(-?[\d.]+|-inf)\s+dBFS", summary)
+    return float(match.group(1)) if match else float("-inf")
 
 
 def _drop_after(length: float, info: MediaInfo) -> list[str]:

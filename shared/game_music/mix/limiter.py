@@ -140,7 +140,7 @@ class Limiter:
         sample_rate: int = 48000,
         channels: int = 2,
         *,
-        ceiling_db: float = -1.5,
+        ceiling_db: float = -2.0,
         lookahead_s: float = 0.005,
         release_db_per_s: float = 40.0,
     ) -> None:

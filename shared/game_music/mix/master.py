@@ -5,8 +5,9 @@ ceiling, a dry run through the limiter measures how much loudness limiting costs
 is corrected for it. The last pass applies one constant gain and the limiter: no loudness AGC
 (ffmpeg's single-pass/dynamic ``loudnorm`` pumps on music), no resampling.
 
-The ceiling defaults to -1.5 dBTP on the PCM master so that the AAC encode, which overshoots
-by a few tenths of a dB, still ends at or below -1 dBTP.
+The ceiling defaults to -2 dBTP on the PCM master so that the AAC encode, which overshoots by
+a few tenths of a dB on ordinary material (more on hard transients), still ends at or below
+-1 dBTP; :func:`game_music.media.mux.mux` checks the encoded track and trims what is left.
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from .limiter import Limiter, TruePeakMeter
 from .loudness import LoudnessMeter
 
 TARGET_LUFS = -14.0
-CEILING_DBTP = -1.5
+CEILING_DBTP = -2.0
 MAX_GAIN_DB = 40.0  # near-silence is not blown up into noise
-_TOLERANCE_LU = 0.2
-_CORRECTIONS = 2
+_TOLERANCE_LU = 0.1
+_CORRECTIONS = 4
 
 Blocks = Callable[[], Iterable[np.ndarray]]
 

@@ -16,6 +16,8 @@ local POLL_S = 0.25
 
 local STOP = {}  -- marker for failures already explained in one line
 
+math.randomseed(os.time() + math.floor((os.clock() % 1) * 1e6))
+
 local function say(msg)
   print(M.TITLE .. ": " .. (tostring(msg):gsub("%s+", " ")))
 end

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from game_music.media.ffmpeg import run_ffmpeg
 from game_music.media.probe import probe
 
 from .conftest import SOURCE, bin_paths, combos, read_only
@@ -321,3 +322,23 @@ def test_real_engine_round_trip(session_factory):
         mov = out.with_name("match (game music) pcm.mov")
         assert str(mov) in paths
         assert probe(mov).audio[0].codec.startswith("pcm_")
+
+
+@pytest.mark.parametrize("lang", ["py", "lua"])
+def test_source_range_is_counted_at_the_source_frame_rate(session_factory, lang):
+    """A 30 fps recording on a 24 fps timeline: the range is sent in source frames."""
+    s = session_factory("21.0.4", "free")
+    src = s.clip.with_name("clip30.mp4")
+    run_ffmpeg(["-f", "lavfi", "-i", "testsrc2=s=160x90:r=30:d=3", "-c:v", "libx264",
+                "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(src)])
+    clip = s.pool.add_file(src)
+    tl = s.resolve.new_timeline(fps=24)
+    item = tl.append(clip, left=30, frames=24)            # one second, from 1 s into the file
+    tl.select(item)
+
+    lines = s.run(lang)
+
+    assert lines[-1].startswith(PREFIX + "done"), lines
+    (argv,) = s.engine_calls()
+    assert (_opt(argv, "--start"), _opt(argv, "--end"), _opt(argv, "--fps")) == \
+        ("30f", "60f", "30")

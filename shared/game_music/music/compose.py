@@ -74,6 +74,14 @@ def _motif(r: np.random.Generator) -> Motif:
 
 
 def make_theme(plan: Plan, theme: int) -> Theme:
+    cached = plan.themes.get(theme)
+    if cached is not None:
+        return cached
+    plan.themes[theme] = made = _make_theme(plan, theme)
+    return made
+
+
+def _make_theme(plan: Plan, theme: int) -> Theme:
     r = rng(plan.seed, S_THEME, theme)
     drums = plan.style.drums
     return Theme(
@@ -228,7 +236,8 @@ class _Writer:
                 "lead",
                 pitch,
                 11.0,
-                duty=self.th.lead_duty,
+                # long notes take the hollower duty: the per-note duty change of NES leads
+                duty=self.th.lead_duty if length < 1.0 else min(self.th.lead_duty + 1, 2),
                 decay=0.35,
                 sustain=0.6,
                 slide=slide,

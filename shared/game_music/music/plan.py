@@ -8,7 +8,7 @@ the cut, as game scores do when they sync to a cutscene.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -71,6 +71,7 @@ class Plan:
     speech: np.ndarray  # bool
     chords: tuple[Chord, ...]  # one per bar, relative to the bar's key
     sections: tuple[Section, ...]
+    themes: dict[int, Any] = field(default_factory=dict)  # composer's cache, theme id -> Theme
 
     @property
     def beat_s(self) -> float:
@@ -132,6 +133,8 @@ class Plan:
                 }
                 for s in self.sections
             ],
+            "odd_bars": int(np.count_nonzero(self.bar_len[:-1] != 4)),
+            "movements": (self.sections[-1].movement + 1) if self.sections else 0,
             "seed": self.seed,
         }
 

@@ -26,21 +26,27 @@ _TRI_PREV = TRIANGLE_STEPS - np.roll(TRIANGLE_STEPS, 1)  # jump at the start of 
 FRAME_S = 1.0 / 60.0  # sound drivers update pitch and volume once per video frame
 VIB_RATE, VIB_DELAY = 5.5, 0.15
 PAN = 0.3  # pulse 1 a little left, pulse 2 a little right
-GAIN = 1.25  # about -6 dBFS peaks for a busy arrangement
+GAIN = 1.7  # about -6 dBFS peaks for a busy arrangement
 
 
-def pulse_hz(midi: np.ndarray) -> np.ndarray:
+def _timer_hz(midi, steps: float, t_min: int):
+    if isinstance(midi, np.ndarray):
+        f = 440.0 * 2.0 ** ((midi.astype(np.float64) - 69.0) / 12.0)
+        t = np.clip(np.rint(CPU_HZ / (steps * f) - 1.0), t_min, 2047)
+        return CPU_HZ / (steps * (t + 1.0))
+    f = 440.0 * 2.0 ** ((float(midi) - 69.0) / 12.0)
+    t = min(max(round(CPU_HZ / (steps * f) - 1.0), t_min), 2047)
+    return CPU_HZ / (steps * (t + 1.0))
+
+
+def pulse_hz(midi):
     """Pitch the pulse timer can really play: f = CPU / (16 (t + 1)), 11-bit t >= 8."""
-    f = 440.0 * 2.0 ** ((np.asarray(midi, np.float64) - 69.0) / 12.0)
-    t = np.clip(np.rint(CPU_HZ / (16.0 * f) - 1.0), 8, 2047)
-    return CPU_HZ / (16.0 * (t + 1.0))
+    return _timer_hz(midi, 16.0, 8)
 
 
-def triangle_hz(midi: np.ndarray) -> np.ndarray:
+def triangle_hz(midi):
     """The triangle's timer steps a 32-step sequence: f = CPU / (32 (t + 1))."""
-    f = 440.0 * 2.0 ** ((np.asarray(midi, np.float64) - 69.0) / 12.0)
-    t = np.clip(np.rint(CPU_HZ / (32.0 * f) - 1.0), 2, 2047)
-    return CPU_HZ / (32.0 * (t + 1.0))
+    return _timer_hz(midi, 32.0, 2)
 
 
 @lru_cache(maxsize=2)
@@ -148,19 +154,20 @@ class ChipSynth:
         """Driver frames touching note-relative samples [n0, n1): indices and sample counts."""
         fs = frame * self.sr
         j0, j1 = int(n0 // fs), int((n1 - 1) // fs) + 1
-        j = np.arange(j0, j1)
-        edges = np.clip(np.ceil(np.arange(j0, j1 + 1) * fs).astype(np.int64), n0, n1)
-        return j, np.diff(edges)
+        edges = np.ceil(np.arange(j0, j1 + 1) * fs).astype(np.int64)
+        edges[0], edges[-1] = n0, n1  # the inner edges already lie inside (n0, n1)
+        return np.arange(j0, j1), np.diff(edges)
 
     def _levels(self, note, j: np.ndarray, frame: float) -> np.ndarray:
         tq = j * frame
-        shape = np.ones(len(j))
-        decay, sus = float(note["decay"]), float(note["sustain"])
+        decay, sus, vol = float(note["decay"]), float(note["sustain"]), float(note["vol"])
         if decay > 0:
             shape = sus + (1.0 - sus) * np.exp(-tq / decay)
+        else:
+            shape = np.ones(len(j))
         if note["fade"]:
-            shape = shape * np.clip(1.0 - tq / (note["dur"] / self.sr), 0.0, 1.0) ** 2
-        return np.clip(np.floor(float(note["vol"]) * shape + 0.5), 0.0, 15.0)
+            shape *= np.maximum(1.0 - tq / (note["dur"] / self.sr), 0.0) ** 2
+        return np.floor(vol * shape + 0.5)  # vol <= 15 and shape <= 1: already 4-bit
 
     def _pulse_note(self, note, y: np.ndarray, a: int, s0: int, s1: int) -> None:
         start = int(note["start"])

@@ -184,16 +184,24 @@ class Worker:
             try:
                 self._process(job)
             except Exception as exc:  # noqa: BLE001 - the worker must outlive any one job
-                self._say("error", f"{Path(job.path).name}: {type(exc).__name__}: {exc}",
+                self._end(job, "error", f"{Path(job.path).name}: {type(exc).__name__}: {exc}",
                           status="Failed (see Script Log)")
             finally:
-                with self._lock:
-                    self._pending.discard(os.path.normcase(os.path.abspath(job.path)))
+                self._release(job)
+
+    def _release(self, job: _Job) -> None:
+        with self._lock:
+            self._pending.discard(os.path.normcase(os.path.abspath(job.path)))
+
+    def _end(self, job: _Job, level: str, text: str, *, status: str = "", done: str = "") -> None:
+        """The job's last word: free its file first, so a press right after runs it again."""
+        self._release(job)
+        self._say(level, text, status=status, done=done)
 
     def _process(self, job: _Job) -> None:
         name = Path(job.path).name
         if not self.engine:
-            self._say("error", "the game-music engine was not found: run the installer again "
+            self._end(job, "error", "the game-music engine was not found: run the installer again "
                       "(python3 install.py) or put game-music on PATH", status="Engine not found")
             return
         self._say("info", f"waiting for {name} to be complete", status=f"Waiting for {name}")
@@ -201,7 +209,7 @@ class Worker:
                              cancel=self._cancel)
         if path is None:
             if not self._cancel.is_set():
-                self._say("error", f"{name}: the file never became complete", status="Failed")
+                self._end(job, "error", f"{name}: the file never became complete", status="Failed")
             return
         name = Path(path).name
         cmd = engine_command(self.engine, path, job.settings)
@@ -212,7 +220,7 @@ class Worker:
                 text=True, encoding="utf-8", errors="replace", **_popen_flags(),  # type: ignore[call-overload]
             )
         except OSError as exc:
-            self._say("error", f"cannot start the engine ({cmd[0]}): {exc}",
+            self._end(job, "error", f"cannot start the engine ({cmd[0]}): {exc}",
                       status="Engine not found")
             return
         self._proc = proc
@@ -245,18 +253,18 @@ class Worker:
         self._proc = None
         if result is not None and result.get("event") == "done":
             out = str(result.get("output", ""))
-            self._say("info", f"done: {out}", status=f"Done: {Path(out).name}", done=out)
+            self._end(job, "info", f"done: {out}", status=f"Done: {Path(out).name}", done=out)
         elif self._cancel.is_set():
-            self._say("warning", f"{name}: stopped", status="Stopped")
+            self._end(job, "warning", f"{name}: stopped", status="Stopped")
         elif result is not None:
             message = str(result.get("message"))
             if name not in message:
                 message = f"{name}: {message}"
-            self._say("error", f"{message} [{result.get('code')}]",
+            self._end(job, "error", f"{message} [{result.get('code')}]",
                       status=f"Failed: {result.get('code')}")
         else:
             tail = " | ".join(stderr_tail[-3:]) or "no output"
-            self._say("error", f"{name}: engine exited with code {code}: {tail}",
+            self._end(job, "error", f"{name}: engine exited with code {code}: {tail}",
                       status=f"Failed (exit {code})")
 
 

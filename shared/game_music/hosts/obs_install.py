@@ -186,7 +186,7 @@ def install(engine: list[str], source_dir: Path, obs_config: Path | None = None,
     if config is None:
         where = ", ".join(str(p) for p in candidate_config_dirs())
         log(f"OBS: not found (no OBS settings in {where}); skipped")
-        return False
+        return True  # nothing to do is not a failure: many users have no OBS
     target = install_dir(config)
     script = target / SCRIPT
     scenes = scene_collection_file(config)

@@ -162,3 +162,16 @@ def test_drums_fill_before_and_crash_on_section_changes() -> None:
             assert fill > usual, (fill, usual)
             checked += 1
     assert checked >= 2
+
+
+def test_cut_inside_a_section_gets_a_stinger() -> None:
+    # two cuts a bar apart: the second cannot start a section, it gets an accent instead
+    comp = compose(40.0, seed=3, energy=0.7, cuts=[12.0, 14.2])
+    plan = comp.plan
+    beat = plan.beat_s
+    starts = np.array([s["start_s"] for s in comp.summary["sections"]])
+    assert np.abs(starts - 12.0).min() <= beat
+    assert np.abs(starts - 14.2).min() > beat
+    notes = comp.notes(0, comp.num_samples)
+    crashes = notes["start"][notes["role"] == ROLE["crash"]] / SR
+    assert np.abs(crashes - 14.2).min() <= beat / 2

@@ -123,6 +123,7 @@ class _Writer:
         self.final_bar = plan.n_bars - 1
         # Variation recipes per bar of a 4-bar phrase, drawn once per section.
         self.recipes = [self._recipe(j) for j in range(4)]
+        self.groove = int(r.random() < 0.3)  # now and then a neighbouring drum pattern
 
     # -- helpers ------------------------------------------------------------------------------
     def _key(self, bar: int) -> int:
@@ -185,8 +186,12 @@ class _Writer:
                 self._arp(bar, level)
             if "bass" in layers:
                 self._bass(bar, level)
+            stings = self._stingers(bar)
             if "drums" in layers:
-                self._drums(bar, level, k)
+                self._drums(bar, level, k, stings)
+            else:
+                for st in stings:
+                    self._hit(bar, st, _CRASH, "crash", 0.6)
 
     # -- lead and counter-melody --------------------------------------------------------------
     def _lead_bar(
@@ -421,7 +426,7 @@ class _Writer:
     # -- drums (noise) ------------------------------------------------------------------------
     def _pattern(self, level: int) -> tuple[str, str, str]:
         pats = self.p.style.drums[level]
-        return pats[self.th.drums[level - 1] % len(pats)]
+        return pats[(self.th.drums[level - 1] + self.groove) % len(pats)]
 
     def _hit(
         self, bar: int, step: float, voice: tuple[int, int, float, float], role: str, gain: float
@@ -440,7 +445,14 @@ class _Writer:
             aux=float(self.r.integers(0, 32767)),
         )
 
-    def _drums(self, bar: int, level: int, k: int) -> None:
+    def _stingers(self, bar: int) -> set[int]:
+        """Steps of this bar where a strong cut falls mid-section (an accent, not a new section)."""
+        b0 = float(self.p.bar_beat[bar])
+        st = self.p.stingers
+        lo, hi = np.searchsorted(st, [b0, b0 + float(self.p.bar_len[bar])])
+        return {int(round((x - b0) * 4)) for x in st[lo:hi]}
+
+    def _drums(self, bar: int, level: int, k: int, stings: set[int]) -> None:
         kick, snare, hat = self._pattern(level)
         steps = self._steps(bar)
         gain = (0.75 if level == 1 else 1.0) * (0.7 if self.p.speech[bar] else 1.0)
@@ -457,6 +469,9 @@ class _Writer:
                 continue
             if crash and s < 4:
                 continue  # let the crash ring
+            if s in stings:
+                self._hit(bar, s, _CRASH, "crash", gain)
+                continue
             if s >= fill_from:
                 n = s - fill_from
                 span = steps - fill_from

@@ -71,6 +71,7 @@ class Plan:
     speech: np.ndarray  # bool
     chords: tuple[Chord, ...]  # one per bar, relative to the bar's key
     sections: tuple[Section, ...]
+    stingers: np.ndarray = field(default_factory=lambda: np.zeros(0))  # beats: cuts mid-section
     themes: dict[int, Any] = field(default_factory=dict)  # composer's cache, theme id -> Theme
 
     @property
@@ -220,6 +221,12 @@ def make_plan(
         speech,
         chords,
         tuple(sections),
+        _stingers(
+            cuts,
+            beat_s,
+            bar_beat[[s.first_bar for s in sections]] if sections else np.zeros(0),
+            float(bar_beat[-1]) if n_bars else 0.0,
+        ),
     )
 
 
@@ -305,6 +312,17 @@ def _bar_grid(cuts: list[float], duration: float, beat: float):
     bars.append((final, max(total - final, 1e-9)))
     arr = np.asarray(bars, dtype=np.float64).reshape(-1, 2)
     return arr[:, 0].copy(), arr[:, 1].copy(), forced
+
+
+def _stingers(cuts: list[float], beat: float, sec_beats: np.ndarray, final: float) -> np.ndarray:
+    """Strong cuts that did not become a section change get an accent on the nearest eighth."""
+    if not cuts or sec_beats.size == 0:
+        return np.zeros(0)
+    b = np.rint(np.asarray(cuts) / beat * 2.0) / 2.0
+    near = np.abs(b[:, None] - sec_beats[None, :]).min(axis=1) <= 1.0
+    b = np.unique(b[~near & (b < final)])
+    keep = np.concatenate([[True], np.diff(b) >= 4.0]) if b.size else b.astype(bool)
+    return b[keep]
 
 
 def _bar_means(a: Analysis, curve: np.ndarray, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:

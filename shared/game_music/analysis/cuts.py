@@ -32,8 +32,10 @@ from .result import HOP_S, Cut
 THUMB = (64, 36)  # decoded keyframes are scaled to this (width, height) luma thumbnail
 SPIKE_RATIO = 2.0  # a predicted frame this many times the size of those before it
 MIN_GAP_S = 0.3  # candidates closer than this are one cut (keep the strongest)
-IRREGULAR_MIN_CHANGE = 0.06  # picture change that confirms an encoder's scene-cut keyframe
-REGULAR_MIN_CHANGE = 0.35  # picture change that a regular keyframe needs to count as a cut
+IRREGULAR_MIN_CHANGE = 0.2  # picture change that confirms an encoder's scene-cut keyframe
+# A keyframe at its regular position counts only with a huge change: over a whole GOP a fast
+# zoom or pan changes the picture a lot too, and a cut landing on the GOP grid is rare.
+REGULAR_MIN_CHANGE = 0.75
 STEP_RATIO = 2.0  # the typical frame size changing by this factor at once is a candidate
 MOTION_SMOOTH_S = 0.5
 # Codecs that code big invisible reference frames (golden/alt-ref) at regular intervals: their
@@ -222,7 +224,7 @@ def find_cuts(packets: _Packets, thumbs: list[_Thumb], codec: str = "") -> tuple
             continue
         change = change_at(t)
         if change is not None and change >= REGULAR_MIN_CHANGE:
-            candidates.append(Cut(t, round(min(1.0, change / 0.7), 3)))
+            candidates.append(Cut(t, round(0.6 * change, 3)))
 
     return _merge(candidates)
 

@@ -40,7 +40,9 @@ class Analysis:
             "cuts": [round(c.time, 2) for c in self.cuts if c.strength >= 0.5][:200],
             "cut_count": len(self.cuts),
             "mean_energy": round(float(self.energy.mean()) if self.energy.size else 0.0, 3),
-            "speech_fraction": round(float((self.speech > 0.5).mean()) if self.speech.size else 0.0, 3),
+            "speech_fraction": round(
+                float((self.speech > 0.5).mean()) if self.speech.size else 0.0, 3
+            ),
             "mean_motion": round(float(self.motion.mean()) if self.motion.size else 0.0, 3),
             "brightness": round(self.brightness, 3),
         }

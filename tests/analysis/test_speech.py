@@ -1,0 +1,116 @@
+"""Speech activity on synthetic speech mixed with game noise and music at known spans."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from game_music.analysis import speech as speech_mod
+from game_music.analysis.energy import hop_count
+from game_music.analysis.speech import SpeechDetector, spans, speech_curve
+
+from .signals import SR, explosion, gunfire, music, place, speech_like
+
+TOTAL_S = 40.0
+SPEECH = [(1.0, 3.2), (5.0, 6.4), (9.0, 12.0), (15.5, 17.0), (21.0, 24.5), (27.0, 28.3),
+          (33.0, 36.0)]
+NOISE = [(3.9, 4.7, explosion), (7.0, 8.3, gunfire), (13.0, 14.6, explosion),
+         (25.2, 26.4, gunfire), (37.0, 38.5, explosion)]
+MUSIC = [(18.0, 20.4), (29.0, 32.0)]
+
+
+def _mix(seed: int, *, noise_under_speech: bool = False) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    items = [(a, speech_like(b - a, rng)) for a, b in SPEECH]
+    items += [(a, make(b - a, rng)) for a, b, make in NOISE]
+    items += [(a, music(b - a)) for a, b in MUSIC]
+    if noise_under_speech:  # game noise going on while someone talks
+        items += [(a, 0.3 * gunfire(b - a, rng, level=0.5)) for a, b in SPEECH[::2]]
+    mix = place(TOTAL_S, items)
+    return mix + 0.002 * rng.standard_normal(mix.shape).astype(np.float32)  # room tone
+
+
+def _span_scores(found: list[tuple[float, float]]) -> tuple[float, float]:
+    """Span recall (true spans at least half covered) and precision (found spans that
+    overlap a true one)."""
+    def overlap(a: tuple[float, float], b: tuple[float, float]) -> float:
+        return max(0.0, min(a[1], b[1]) - max(a[0], b[0]))
+
+    recall = np.mean([sum(overlap(t, f) for f in found) >= 0.5 * (t[1] - t[0]) for t in SPEECH])
+    precision = np.mean([any(overlap(f, t) > 0 for t in SPEECH) for f in found]) if found else 0
+    return float(recall), float(precision)
+
+
+def _frame_scores(curve: np.ndarray) -> tuple[float, float]:
+    """Frame recall inside the true spans, and precision against spans widened by the
+    hangover the detector is meant to add."""
+    t = (np.arange(len(curve)) + 0.5) * 0.02
+    truth = np.zeros(len(curve), bool)
+    near = np.zeros(len(curve), bool)
+    for a, b in SPEECH:
+        truth |= (t >= a) & (t < b)
+        near |= (t >= a - 0.2) & (t < b + 0.5)
+    on = curve > 0.5
+    return float(on[truth].mean()), float(near[on].mean()) if on.any() else 0.0
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_speech_spans_are_found_among_game_noise_and_music(seed: int) -> None:
+    curve = speech_curve(_mix(seed), hop_count(TOTAL_S))
+    assert curve.shape == (hop_count(TOTAL_S),) and curve.dtype == np.float32
+    assert 0.0 <= curve.min() and curve.max() <= 1.0
+    recall, precision = _span_scores(spans(curve))
+    assert recall >= 0.8 and precision >= 0.8, spans(curve)
+    f_recall, f_precision = _frame_scores(curve)
+    assert f_recall >= 0.8 and f_precision >= 0.8
+
+
+def test_speech_over_game_noise_is_still_speech() -> None:
+    curve = speech_curve(_mix(3, noise_under_speech=True), hop_count(TOTAL_S))
+    recall, precision = _span_scores(spans(curve))
+    assert recall >= 0.8 and precision >= 0.8, spans(curve)
+
+
+def test_noise_and_music_alone_are_not_speech() -> None:
+    rng = np.random.default_rng(4)
+    game = place(20.0, [(0.5, explosion(3.0, rng)), (4.0, gunfire(4.0, rng)),
+                        (9.0, music(6.0)), (15.5, explosion(2.0, rng))])
+    curve = speech_curve(game, hop_count(20.0))
+    assert (curve > 0.5).mean() < 0.1
+
+
+def test_word_gaps_are_bridged() -> None:
+    # One phrase of syllables with natural gaps: a single span, not a flicker.
+    rng = np.random.default_rng(5)
+    curve = speech_curve(place(6.0, [(1.0, speech_like(3.0, rng))]), hop_count(6.0))
+    found = spans(curve)
+    assert len(found) == 1
+    (a, b), = found
+    assert 0.8 <= a <= 1.1 and 3.9 <= b <= 4.5  # starts a bit early, hangs over the end
+
+
+def test_default_aggressiveness_is_the_best_on_the_mix() -> None:
+    mix = _mix(3, noise_under_speech=True)
+    f1 = {}
+    for level in range(4):
+        det = SpeechDetector(aggressiveness=level)
+        det.feed(mix)
+        r, p = _frame_scores(det.curve(hop_count(TOTAL_S)))
+        f1[level] = 2 * r * p / max(r + p, 1e-9)
+    assert f1[speech_mod.AGGRESSIVENESS] >= max(f1.values()) - 0.02, f1
+
+
+def test_blocks_give_the_same_curve_as_the_whole() -> None:
+    mix = _mix(6)
+    n = hop_count(TOTAL_S)
+    whole = speech_curve(mix, n)
+    det = SpeechDetector()
+    step = int(3.7 * SR) + 11  # block edges off the frame grid
+    for i in range(0, len(mix), step):
+        det.feed(mix[i : i + step])
+    np.testing.assert_array_equal(det.curve(n), whole)
+
+
+def test_silence_and_missing_audio_give_zeros() -> None:
+    assert not speech_curve(None, 50).any()
+    assert not (speech_curve(np.zeros((SR, 2), np.float32), 50) > 0.5).any()

@@ -237,7 +237,14 @@ def _drop_after(length: float, info: MediaInfo) -> list[str]:
     frames past the end; in closed GOPs nothing earlier references them.
     """
     end = length - info.frame_duration / 2
-    return ["-bsf:v", f"noise=drop=gte(pts*tb\\,{end:.6f})"]
+    chain = f"noise=drop=gte(pts*tb\\,{end:.6f})"
+    if info.format_name.startswith(("matroska", "flv")) and info.video.fps:
+        # Millisecond timestamps (MKV/FLV) jitter around the frame grid, so the MP4 would
+        # report e.g. 60.005 fps: snap them back onto the grid of the stream's frame rate.
+        f = f"{float(info.video.fps):.9g}"
+        chain += (f",setts=pts=round(PTS*TB*{f})/(TB*{f}):dts=round(DTS*TB*{f})/(TB*{f})"
+                  f":duration=1/(TB*{f})")
+    return ["-bsf:v", chain]
 
 
 def _audio_args(length: float) -> list[str]:

@@ -108,3 +108,16 @@ def test_three_hour_piece_builds_lazily_and_renders_anywhere() -> None:
     block = comp.render(int(2 * 3600 * SR), SR)
     assert block.shape == (SR, 2) and np.abs(block).max() > 1e-3
     assert len(comp._sections) <= 4  # only the sections around the block were composed
+
+
+def test_bad_arguments_are_one_clear_error_and_nan_curves_are_harmless() -> None:
+    from game_music import InternalError
+
+    a = make_analysis(5.0)
+    with pytest.raises(InternalError):
+        compose_music(a, MusicRequest(), duration=float("nan"), seed=1)
+    with pytest.raises(InternalError):
+        compose_music(a, MusicRequest(), duration=5.0, seed=1, sample_rate=12)
+    a.energy[10:50] = np.nan
+    comp = compose_music(a, MusicRequest(), duration=5.0, seed=-3)
+    assert np.isfinite(comp.render_all()).all()

@@ -328,6 +328,7 @@ def _stingers(cuts: list[float], beat: float, sec_beats: np.ndarray, final: floa
 def _bar_means(a: Analysis, curve: np.ndarray, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
     if curve.size == 0:
         return np.zeros(len(t0))
+    curve = np.nan_to_num(curve, nan=0.0, posinf=1.0, neginf=0.0)
     cs = np.concatenate([[0.0], np.cumsum(curve, dtype=np.float64)])
     i0 = np.clip((t0 / a.hop).astype(np.int64), 0, curve.size - 1)
     i1 = np.clip((t1 / a.hop).astype(np.int64), i0 + 1, curve.size)

@@ -8,11 +8,13 @@ composed on demand and cached, so building a 3-hour piece costs only its plan.
 
 from __future__ import annotations
 
+import math
 from collections import OrderedDict
 from typing import Any
 
 import numpy as np
 
+from .._errors import InternalError
 from ..analysis.result import Analysis
 from ..request import MusicRequest
 from .compose import compose_section
@@ -134,5 +136,9 @@ def compose_music(
     sample_rate: int = 48000,
 ) -> Composition:
     """Plan and prepare the music for ``duration`` seconds; audio comes from ``render``."""
+    if not math.isfinite(duration) or duration < 0:
+        raise InternalError(f"music duration must be a finite number of seconds, not {duration}")
+    if not 8000 <= int(sample_rate) <= 384000:
+        raise InternalError(f"unsupported music sample rate {sample_rate}")
     plan = make_plan(analysis, request, duration=duration, seed=int(seed), sample_rate=sample_rate)
     return Composition(plan, plan.style.synth(sample_rate))

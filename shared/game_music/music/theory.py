@@ -69,12 +69,24 @@ def midi_to_hz(midi: np.ndarray | float) -> np.ndarray | float:
 
 
 def bar_scale(mode_scale: tuple[int, ...], ch: Chord) -> tuple[int, ...]:
-    """The key's scale bent to contain the chord's tones (bVII in major -> mixolydian 7th)."""
+    """The key's scale bent to contain the chord's tones.
+
+    An altered chord tone replaces its scale neighbour: flats (borrowed chords in major, bII)
+    the note above (bVII in C: Bb replaces B), raised tones in minor the note below (V in C
+    minor: B replaces Bb). The tonic and the chord's own tones are never removed.
+    """
     pcs = set(mode_scale)
+    chord_pcs = set(ch.pcs)
+    flat = ch.numeral.startswith("b") or mode_scale == MAJOR
     for pc in ch.pcs:
-        if pc not in pcs:
-            pcs -= {(pc - 1) % 12, (pc + 1) % 12}
-            pcs.add(pc)
+        if pc in pcs:
+            continue
+        first, second = ((pc + 1) % 12, (pc - 1) % 12) if flat else ((pc - 1) % 12, (pc + 1) % 12)
+        for victim in (first, second):
+            if victim in pcs and victim != 0 and victim not in chord_pcs:
+                pcs.discard(victim)
+                break
+        pcs.add(pc)
     return tuple(sorted(pcs))
 
 

@@ -230,9 +230,13 @@ def make_plan(
     )
 
 
+def _mean(curve: np.ndarray) -> float:
+    return float(np.nan_to_num(curve, nan=0.0).mean()) if curve.size else 0.0
+
+
 def _infer_mood(a: Analysis) -> str:
-    energy = float(a.energy.mean()) if a.energy.size else 0.0
-    motion = float(a.motion.mean()) if a.motion.size else 0.0
+    energy = _mean(a.energy)
+    motion = _mean(a.motion)
     busy = 0.6 * energy + 0.4 * motion
     if busy > 0.45:
         return "heroic" if a.brightness >= 0.35 else "tense"
@@ -253,7 +257,7 @@ def _choose_tempo(
     if requested:
         return float(min(max(requested, 40), 300))
     lo, hi = style.tempo_range
-    energy = float(a.energy.mean()) if a.energy.size else 0.0
+    energy = _mean(a.energy)
     pos = (
         MOOD_TEMPO.get(mood, 0.5) + 0.15 * (energy - 0.4) + rng(seed, S_TEMPO).uniform(-0.08, 0.08)
     )

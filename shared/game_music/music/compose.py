@@ -504,7 +504,9 @@ class _Writer:
         ch = p.chords[bar]
         length = float(p.bar_len[bar])
         tones = theory.pitches_in(ch.pcs, key, self.lead_lo, self.lead_hi)
-        top = theory.nearest(tones, self.lead_prev)
+        top = theory.nearest(
+            tones, 0.3 * self.lead_prev + 0.7 * (self.lead_lo + self.lead_hi - 6) / 2
+        )
         root = 36 + (key + ch.root) % 12
         if root > 45:
             root -= 12

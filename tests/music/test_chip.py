@@ -137,3 +137,20 @@ def test_slides_vibrato_and_arpeggio_are_continuous() -> None:
         # no broken cycles: every period stays within the pitch range the note moves through
         assert periods.min() >= SR / (f * 2 ** (8 / 12)) - 2
         assert periods.max() <= SR / (f * 2 ** (-3 / 12)) + 2
+
+
+def test_stereo_echo_repeats_the_pulses_on_the_other_side() -> None:
+    bpm = 120.0
+    synth = ChipSynth(SR, bpm)
+    delay = synth.lookback
+    assert delay == round(0.375 * SR)  # a dotted eighth
+    note = _note(PULSE1, 69, 0.1, duty=2)
+    note["start"] = delay  # starts right at the chunk, so the echo falls inside it
+    out = synth.mix(synth.channels(note, delay, 4 * delay))
+    left, right = out[:, 0], out[:, 1]
+    dry = slice(0, int(0.1 * SR))
+    wet = slice(delay, delay + int(0.1 * SR))
+    rms = lambda x: float(np.sqrt((x**2).mean()))  # noqa: E731
+    assert rms(left[dry]) > rms(right[dry]) > 0  # pulse 1 sits a little left
+    assert rms(right[wet]) > rms(left[wet]) > 0  # its echo a little right
+    assert 0.1 < rms(right[wet]) / rms(left[dry]) < 0.4

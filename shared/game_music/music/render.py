@@ -21,7 +21,7 @@ from .compose import compose_section
 from .notes import NOTE_DTYPE, ROLES, monophonic
 from .plan import Plan, make_plan
 
-CHUNK = 32768
+CHUNK = 65536
 _SECTION_CACHE = 24
 _CHUNK_CACHE = 4
 
@@ -103,7 +103,8 @@ class Composition:
         c0 = k * CHUNK
         c1 = min(c0 + CHUNK, self.num_samples)
         a = c0 - self._synth.preroll
-        audio = self._synth.render_chunk(self.notes(a, c1), a, c1)[c0 - a :]
+        notes = self.notes(a - getattr(self._synth, "lookback", 0), c1)
+        audio = self._synth.render_chunk(notes, a, c1)[c0 - a :]
         self._chunks[k] = audio
         if len(self._chunks) > _CHUNK_CACHE:
             self._chunks.popitem(last=False)
@@ -141,4 +142,4 @@ def compose_music(
     if not 8000 <= int(sample_rate) <= 384000:
         raise InternalError(f"unsupported music sample rate {sample_rate}")
     plan = make_plan(analysis, request, duration=duration, seed=int(seed), sample_rate=sample_rate)
-    return Composition(plan, plan.style.synth(sample_rate))
+    return Composition(plan, plan.style.synth(sample_rate, plan.bpm))

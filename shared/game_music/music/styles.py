@@ -93,7 +93,7 @@ class Style:
     instruments: tuple[str, ...]
     tempo_range: tuple[int, int]
     moods: tuple[str, ...]
-    synth: Callable[[int], Any] | None = None  # sample_rate -> synth with render_chunk()
+    synth: Callable[[int, float], Any] | None = None  # (sample_rate, bpm) -> synth
     progressions: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MOOD_PROGRESSIONS)
     bridges: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: BRIDGES)
     cadences: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: CADENCES)
@@ -126,10 +126,10 @@ class Style:
         }
 
 
-def _chip_synth(sample_rate: int) -> Any:
+def _chip_synth(sample_rate: int, bpm: float) -> Any:
     from .synth.chip import ChipSynth
 
-    return ChipSynth(sample_rate)
+    return ChipSynth(sample_rate, bpm)
 
 
 _REGISTRY: dict[str, Style] = {}

@@ -26,6 +26,7 @@ _TRI_PREV = TRIANGLE_STEPS - np.roll(TRIANGLE_STEPS, 1)  # jump at the start of 
 FRAME_S = 1.0 / 60.0  # sound drivers update pitch and volume once per video frame
 VIB_RATE, VIB_DELAY = 5.5, 0.15
 PAN = 0.3  # pulse 1 a little left, pulse 2 a little right
+ECHO = 0.22  # level of the stereo echo
 GAIN = 1.7  # about -6 dBFS peaks for a busy arrangement
 
 
@@ -89,9 +90,13 @@ class ChipSynth:
 
     preroll = 1024  # samples for the output filters to forget their start (HP 90 Hz: ~12 tau)
 
-    def __init__(self, sample_rate: int, *, bandlimit: bool = True) -> None:
+    def __init__(
+        self, sample_rate: int, bpm: float | None = None, *, bandlimit: bool = True
+    ) -> None:
         self.sr = int(sample_rate)
         self.bandlimit = bandlimit
+        # A light stereo echo of the pulses, a dotted eighth later on the other side.
+        self.lookback = int(round(0.75 * 60.0 / bpm * self.sr)) if bpm else 0
         nyq = self.sr / 2
         hp90 = signal.butter(1, 90.0, "highpass", fs=self.sr, output="sos")
         # The console's 440 Hz high-pass, gentle: half the signal bypasses it (a 6 dB low shelf),
@@ -105,18 +110,22 @@ class ChipSynth:
 
     # -- channels -----------------------------------------------------------------------------
     def channels(self, notes: np.ndarray, a: int, b: int) -> dict[int, np.ndarray]:
-        """Raw DAC values (0..15) per channel for samples [a, b)."""
+        """Raw DAC values (0..15) per channel for samples [a, b); the pulses start ``lookback``
+        samples earlier (the echo reads them)."""
         out = {}
         for ch in (PULSE1, PULSE2, TRIANGLE, NOISE):
+            lo = a - self.lookback if ch in (PULSE1, PULSE2) else a
             n = notes[notes["ch"] == ch]
             ends = n["start"] + n["dur"]
-            y = np.full(b - a, 15.0) if ch == TRIANGLE else np.zeros(b - a)
+            y = np.full(b - lo, 15.0) if ch == TRIANGLE else np.zeros(b - lo)
             draw = {TRIANGLE: self._triangle_note, NOISE: self._noise_note}.get(
                 ch, self._pulse_note
             )
-            for note, s0, s1 in zip(n, np.maximum(n["start"], a), np.minimum(ends, b), strict=True):
+            for note, s0, s1 in zip(
+                n, np.maximum(n["start"], lo), np.minimum(ends, b), strict=True
+            ):
                 if s1 > s0:
-                    draw(note, y, a, int(s0), int(s1))
+                    draw(note, y, lo, int(s0), int(s1))
             out[ch] = y
         return out
 
@@ -250,7 +259,9 @@ class ChipSynth:
     # -- mixer and output ---------------------------------------------------------------------
     def dac_mix(self, ch: dict[int, np.ndarray]) -> np.ndarray:
         """The 2A03's non-linear mixer, once per stereo side (pulses panned): (2, n)."""
-        p1, p2 = ch[PULSE1], ch[PULSE2]
+        d = self.lookback
+        p1, p2 = ch[PULSE1][d:], ch[PULSE2][d:]
+        e1, e2 = ch[PULSE1][: len(p1)], ch[PULSE2][: len(p2)]  # the pulses d samples ago
         s = ch[TRIANGLE] * (1.0 / 8227.0)
         s += ch[NOISE] * (1.0 / 12241.0)
         tnd = s / (s + 0.01)  # 159.79 s / (1 + 100 s) = 1.5979 s / (s + 0.01)
@@ -259,6 +270,9 @@ class ChipSynth:
         for side, sign in ((0, 1.0), (1, -1.0)):
             p = p1 * (1.0 + sign * PAN)
             p += p2 * (1.0 - sign * PAN)
+            if d:
+                p += e1 * (ECHO * (1.0 - sign * PAN))  # mirrored: pulse 1's echo on the right
+                p += e2 * (ECHO * (1.0 + sign * PAN))
             o = out[side]
             np.divide(p, p + 81.28, out=o)  # 95.88 p / (8128 + 100 p)
             o *= 0.9588

@@ -194,6 +194,8 @@ def find_cuts(packets: _Packets, thumbs: list[_Thumb], codec: str = "") -> tuple
     # 1. Keyframes at irregular positions: the encoder's own scene-cut decisions. A run of
     # keyframes close together (intra-only stretches) needs a large change to count.
     key_idx = np.flatnonzero(packets.key)
+    # x264 restarts its keyframe count at every scene-cut keyframe, and never exceeds keyint:
+    # the longest interval seen is the regular one.
     gop = int(np.diff(key_idx).max()) if len(key_idx) >= 2 else 0
     regular: list[tuple[float, float]] = []  # (previous keyframe time, keyframe time)
     for k, prev in zip(key_idx[1:], key_idx[:-1], strict=True):
@@ -224,9 +226,29 @@ def find_cuts(packets: _Packets, thumbs: list[_Thumb], codec: str = "") -> tuple
             continue
         change = change_at(t)
         if change is not None and change >= REGULAR_MIN_CHANGE:
-            candidates.append(Cut(t, round(0.6 * change, 3)))
+            # Encoders with hidden reference frames place keyframes on cuts themselves.
+            at = t if codec in _HIDDEN_REFERENCE_CODECS else _locate(packets, prev_t, t)
+            candidates.append(Cut(at, round(0.6 * change, 3)))
 
     return _merge(candidates)
+
+
+def _locate(packets: _Packets, prev_t: float, t: float) -> float:
+    """Where in the GOP (prev_t, t] the picture most likely changed: the sharpest jump of the
+    frame size inside it, or the keyframe itself when there is none."""
+    w = max(3, int(round(0.1 * _fps(packets))))
+    lo, hi = np.searchsorted(packets.time, [prev_t + 1e-6, t + 1e-6])
+    if hi - lo < 2 * w:
+        return t
+    x = _fill_nan(np.where(packets.key, np.nan, np.log(np.maximum(packets.size, 1.0))))
+    j = np.arange(max(lo + w, w), min(hi, len(x) - w + 1))
+    if not len(j):
+        return t
+    # Medians, so that one big reference frame (VP9 golden frames) is not a "jump".
+    med = np.median(np.lib.stride_tricks.sliding_window_view(x, w), axis=1)  # x[i:i+w]
+    diff = np.abs(med[j] - med[j - w])
+    best = int(np.argmax(diff))
+    return float(packets.time[j[best]]) if diff[best] >= math.log(2.0) else t
 
 
 def _size_spikes(

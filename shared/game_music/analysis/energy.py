@@ -47,30 +47,32 @@ class EnergyMeter:
     def __init__(self) -> None:
         self._hop = int(round(HOP_S * SAMPLE_RATE))
         self._zi: np.ndarray | None = None
-        self._rest = np.zeros((0, 1), dtype=np.float64)
+        self._rest = np.zeros((1, 0), dtype=np.float32)  # (channels, samples) < one hop
         self._powers: list[np.ndarray] = []
 
     def feed(self, block: np.ndarray) -> None:
-        x = np.asarray(block, dtype=np.float64)
-        if x.ndim == 1:
-            x = x[:, None]
+        # Channels-first float32 rows filter about 4x faster than interleaved float64.
+        x = np.asarray(block, dtype=np.float32)
+        x = np.ascontiguousarray(x[None, :] if x.ndim == 1 else x.T)
         if self._zi is None:
-            self._zi = np.zeros((_K_WEIGHTING.shape[0], 2, x.shape[1]))
-            self._rest = np.zeros((0, x.shape[1]))
-        y, self._zi = signal.sosfilt(_K_WEIGHTING, x, axis=0, zi=self._zi)
-        y = np.concatenate([self._rest, y]) if len(self._rest) else y
-        whole = len(y) // self._hop * self._hop
+            self._zi = np.zeros((_K_WEIGHTING.shape[0], x.shape[0], 2), dtype=np.float32)
+            self._rest = np.zeros((x.shape[0], 0), dtype=np.float32)
+        y, self._zi = signal.sosfilt(_K_WEIGHTING.astype(np.float32), x, axis=1, zi=self._zi)
+        y = np.concatenate([self._rest, y], axis=1) if self._rest.shape[1] else y
+        whole = y.shape[1] // self._hop * self._hop
         if whole:
             # BS.1770 sums the channels' mean squares (stereo weights are 1.0).
-            p = np.square(y[:whole]).reshape(-1, self._hop, y.shape[1]).mean(axis=1).sum(axis=1)
-            self._powers.append(p)
-        self._rest = y[whole:]
+            hops = y[:, :whole].reshape(y.shape[0], -1, self._hop)
+            power = np.einsum("chk,chk->h", hops, hops, dtype=np.float64) / self._hop
+            self._powers.append(power)
+        self._rest = y[:, whole:]
 
     def curve(self, n_hops: int) -> np.ndarray:
         """The 0..1 loudness curve with exactly ``n_hops`` values."""
         parts = list(self._powers)
-        if len(self._rest):
-            parts.append(np.square(self._rest).mean(axis=0).sum(keepdims=True))
+        if self._rest.shape[1]:
+            rest = self._rest.astype(np.float64)
+            parts.append(np.square(rest).mean(axis=1).sum(keepdims=True))
         power = np.concatenate(parts) if parts else np.zeros(0)
         power = fit_length(power, n_hops)
         return loudness_to_unit(_smooth(power.astype(np.float64), SMOOTH_S))

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+from pathlib import Path
+
 import numpy as np
 import pytest
+from scipy import signal
+from scipy.io import wavfile
 
 from game_music.analysis import speech as speech_mod
 from game_music.analysis.energy import hop_count
@@ -114,3 +120,30 @@ def test_blocks_give_the_same_curve_as_the_whole() -> None:
 def test_silence_and_missing_audio_give_zeros() -> None:
     assert not speech_curve(None, 50).any()
     assert not (speech_curve(np.zeros((SR, 2), np.float32), 50) > 0.5).any()
+
+
+def test_real_synthesised_speech_when_espeak_is_installed(tmp_path: Path) -> None:
+    exe = shutil.which("espeak-ng") or shutil.which("espeak")
+    if not exe:
+        pytest.skip("espeak-ng is not installed")
+    talk = [(1.0, "The enemy team is pushing mid, fall back and regroup."),
+            (8.0, "Nice shot! That was close.")]
+    rng = np.random.default_rng(8)
+    items = [(4.5, explosion(1.5, rng)), (11.5, music(3.0))]
+    spans_true = []
+    for k, (start, text) in enumerate(talk):
+        wav = tmp_path / f"s{k}.wav"
+        subprocess.run([exe, "-w", str(wav), text], check=True, capture_output=True)
+        rate, x = wavfile.read(wav)
+        x = signal.resample_poly(x.astype(np.float64) / 32768.0, SR, rate)
+        items.append((start, 0.5 * x / (np.abs(x).max() + 1e-9)))
+        spans_true.append((start, start + len(x) / SR))
+    mix = place(16.0, items)
+    curve = speech_curve(mix, hop_count(16.0))
+    t = (np.arange(len(curve)) + 0.5) * 0.02
+    truth = np.zeros(len(curve), bool)
+    for a, b in spans_true:
+        truth |= (t >= a) & (t < b)
+    on = curve > 0.5
+    assert on[truth].mean() >= 0.8
+    assert on[(t > 4.5) & (t < 6.0)].mean() < 0.2  # the explosion

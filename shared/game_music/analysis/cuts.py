@@ -30,8 +30,10 @@ from ..media.probe import MediaInfo
 from .result import HOP_S, Cut
 
 THUMB = (64, 36)  # decoded keyframes are scaled to this (width, height) luma thumbnail
+_SUB = 8  # luma samples averaged per thumbnail pixel, in each direction
 SPIKE_RATIO = 2.0  # a predicted frame this many times the size of those before it
 MIN_GAP_S = 0.3  # candidates closer than this are one cut (keep the strongest)
+MIN_STRENGTH = 0.4  # weaker candidates are dropped (no evidence beyond a modest size change)
 IRREGULAR_MIN_CHANGE = 0.2  # picture change that confirms an encoder's scene-cut keyframe
 # A keyframe at its regular position counts only with a huge change: over a whole GOP a fast
 # zoom or pan changes the picture a lot too, and a cut landing on the GOP grid is rare.
@@ -140,13 +142,43 @@ def _decode(
     for frame in frames:
         if frame.pts is None:
             continue
-        small = frame.reformat(width=THUMB[0], height=THUMB[1], format="gray",
-                               interpolation="AREA")  # fmt: skip
-        luma = small.to_ndarray()
-        if luma.ndim == 3:
-            luma = luma[:, :, 0]
-        out.append(_Thumb(frame.pts * tb - start, _full_range(luma, frame)))
+        out.append(_Thumb(frame.pts * tb - start, _full_range(_thumbnail(frame), frame)))
     return out
+
+
+def _thumbnail(frame: av.VideoFrame) -> np.ndarray:
+    """Luma thumbnail (THUMB) as uint8: 8x8 samples averaged per pixel, read straight from
+    the Y plane (a swscale area downscale of a 1080p frame costs more than decoding it)."""
+    name = frame.format.name
+    depth = _planar_luma_depth(name)
+    if depth is None:
+        small = frame.reformat(width=THUMB[0], height=THUMB[1], format="gray")
+        luma = small.to_ndarray()
+        return luma[:, :, 0] if luma.ndim == 3 else luma
+    plane = frame.planes[0]
+    dtype = np.uint8 if depth == 8 else np.dtype("<u2")
+    rows = np.frombuffer(plane, dtype).reshape(plane.height, -1)[:, : plane.width]
+    w, h = THUMB
+    ys = np.linspace(0, plane.height - 1, h * _SUB).astype(np.intp)
+    xs = np.linspace(0, plane.width - 1, w * _SUB).astype(np.intp)
+    small = rows[np.ix_(ys, xs)].reshape(h, _SUB, w, _SUB).mean(axis=(1, 3))
+    if depth > 8:
+        small = small / (1 << (depth - 8))
+    return np.clip(small, 0, 255).astype(np.uint8)
+
+
+def _planar_luma_depth(name: str) -> int | None:
+    """Bits per luma sample when plane 0 is plain luma in this pixel format, else None."""
+    if name in ("gray", "nv12", "nv21", "nv16", "nv24") or (
+        name.startswith(("yuv", "yuvj")) and name.endswith("p")
+    ):
+        return 8
+    for bits in (9, 10, 12, 14, 16):
+        if name.startswith("yuv") and name.endswith((f"p{bits}le", f"p{bits}")):
+            return bits
+    if name in ("p010le", "p016le"):
+        return 10 if name == "p010le" else 16
+    return None
 
 
 def _full_range(luma: np.ndarray, frame: av.VideoFrame) -> np.ndarray:
@@ -339,7 +371,7 @@ def _fill_nan(x: np.ndarray) -> np.ndarray:
 def _merge(cuts: list[Cut]) -> tuple[Cut, ...]:
     out: list[Cut] = []
     for cut in sorted(cuts, key=lambda c: c.time):
-        if cut.time <= 0.05:
+        if cut.time <= 0.05 or cut.strength < MIN_STRENGTH:
             continue  # the first picture is not a cut
         if out and cut.time - out[-1].time < MIN_GAP_S:
             if cut.strength > out[-1].strength:

@@ -85,3 +85,14 @@ def test_no_audio_gives_flat_curves(tmp_path: Path) -> None:
     assert not result.energy.any() and not result.speech.any()
     assert result.motion.shape == (math.ceil(info.duration / HOP_S),)
     assert analyse_file(info).speech.shape == result.speech.shape
+
+
+def test_audio_of_a_range_lands_at_its_place(recording: tuple[MediaInfo, list[float]]) -> None:
+    info, _ = recording
+    _, voice_idx = pick_streams(info)
+    part = decode_audio(info, voice_idx, start=4.0, duration=3.0)
+    result = analyse(info, None, part, audio_start=4.0)
+    assert result.speech.shape == (math.ceil(info.duration / HOP_S),)
+    found = spans(result.speech)
+    assert len(found) == 1 and abs(found[0][0] - TALK[1][0]) < 0.3
+    assert not result.speech[: int(3.9 / HOP_S)].any()

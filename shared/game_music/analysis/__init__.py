@@ -15,7 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from .._errors import Cancelled
-from ..media.audio import iter_audio_blocks, pick_streams
+from ..media.audio import SAMPLE_RATE, iter_audio_blocks, pick_streams
 from ..media.probe import MediaInfo
 from .cuts import VideoAnalysis, analyse_video
 from .energy import EnergyMeter, energy_curve, hop_count
@@ -50,23 +50,29 @@ def analyse(
     game_audio: np.ndarray | None,
     voice_audio: np.ndarray | None,
     progress: ProgressCallback | None = None,
+    *,
+    audio_start: float = 0.0,
 ) -> Analysis:
     """Analyse a probed input whose audio is already decoded (48 kHz ``(n, 2)`` float32).
 
     ``game_audio`` is the game/mix track, ``voice_audio`` a separate microphone track when the
     recording has one (see :func:`game_music.media.audio.pick_streams`). Speech is detected on
-    the voice track when there is one, else on the mix. ``progress(fraction)`` reports 0..1.
+    the voice track when there is one, else on the mix. ``audio_start`` says at which second
+    of the video the arrays begin (a range decoded with ``decode_audio(start=...)``); the
+    curves always cover the whole video, zero where no audio was given.
+    ``progress(fraction)`` reports 0..1.
     """
     n = hop_count(info.duration)
+    offset = max(0, int(round(audio_start / HOP_S)))
     report = _Progress(progress)
     audio_part = report.part("audio", _AUDIO)
     with ThreadPoolExecutor(1, thread_name_prefix="analyse-video") as pool:
         video = pool.submit(analyse_video, info, n, report.part("video", _VIDEO))
         try:
-            energy = energy_curve(game_audio, n)
+            energy = _place(energy_curve, game_audio, offset, n)
             audio_part(0.3)
             speech_source = voice_audio if voice_audio is not None else game_audio
-            speech = speech_curve(speech_source, n)
+            speech = _place(speech_curve, speech_source, offset, n)
             audio_part(1.0)
             result = video.result()
         except (KeyboardInterrupt, Cancelled):
@@ -116,6 +122,20 @@ def analyse_file(
             raise Cancelled("interrupted") from None
     report.done()
     return _assemble(info, n, energy, speech, result, game_idx is not None)
+
+
+def _place(
+    curve: Callable[[np.ndarray | None, int], np.ndarray], audio: np.ndarray | None,
+    offset: int, n: int,
+) -> np.ndarray:
+    """The curve of ``audio`` placed ``offset`` hops into an ``n``-value curve."""
+    out = np.zeros(n, dtype=np.float32)
+    if audio is None or offset >= n:
+        return out
+    own = hop_count(len(audio) / SAMPLE_RATE) if len(audio) else 0
+    values = curve(audio, own)[: n - offset] if own else out[:0]
+    out[offset : offset + len(values)] = values
+    return out
 
 
 def _assemble(

@@ -17,6 +17,7 @@ from .result import HOP_S
 FLOOR_LUFS = -60.0  # maps to 0: quieter than this is "silence" for the planner
 TOP_LUFS = -10.0  # maps to 1: very loud game audio
 SMOOTH_S = 0.4  # BS.1770 momentary-loudness window
+_CHUNK = 5 * SAMPLE_RATE
 
 # BS.1770-4 K-weighting at 48 kHz: high shelf (head) then high-pass (RLB), as biquads.
 _K_WEIGHTING = np.array(
@@ -51,6 +52,11 @@ class EnergyMeter:
         self._powers: list[np.ndarray] = []
 
     def feed(self, block: np.ndarray) -> None:
+        # Chunks of a few seconds keep the temporaries small and cached.
+        for i in range(0, len(block), _CHUNK):
+            self._feed(block[i : i + _CHUNK])
+
+    def _feed(self, block: np.ndarray) -> None:
         # Channels-first float32 rows filter about 4x faster than interleaved float64.
         x = np.asarray(block, dtype=np.float32)
         x = np.ascontiguousarray(x[None, :] if x.ndim == 1 else x.T)

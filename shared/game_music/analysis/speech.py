@@ -41,6 +41,7 @@ _NFFT = 512  # >= 40 ms window + longest lag: no circular wrap; a fast size
 # Anti-alias before 48k -> 16k; short, as the VAD only looks below 4 kHz.
 _FIR = signal.firwin(48 + 1, 6500, fs=SAMPLE_RATE)
 _HIST = len(_FIR) - 1  # a multiple of _DECIMATE
+_CHUNK = 5 * SAMPLE_RATE
 
 
 class SpeechDetector:
@@ -57,6 +58,12 @@ class SpeechDetector:
         self._lags: list[np.ndarray] = []
 
     def feed(self, block: np.ndarray) -> None:
+        # Work in chunks of a few seconds: small temporaries stay in cache and are reused
+        # instead of page-faulting fresh hundreds of MB for a long array.
+        for i in range(0, len(block), _CHUNK):
+            self._feed(block[i : i + _CHUNK])
+
+    def _feed(self, block: np.ndarray) -> None:
         x = np.asarray(block, dtype=np.float32)
         if x.ndim == 1:
             mono = x.astype(np.float64)

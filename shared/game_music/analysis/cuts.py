@@ -6,10 +6,13 @@ bitstream instead (PyAV demuxing, no decoding) and decodes only keyframes, tiny:
 - Encoders put an intra frame on a scene cut (x264/x265 ``scenecut``, libvpx, mpeg4): a
   keyframe that is not at its regular GOP position is a strong cut candidate.
 - Encoders that don't (hardware encoders without look-ahead) still spend about an intra
-  frame's bits on the first frame of a new scene: a packet much larger than its neighbours.
-- Each candidate is checked against the pictures: luma histograms and a coarse thumbnail of
-  the keyframes around it must differ. A keyframe at a regular position counts only when the
-  picture changes a lot.
+  frame's bits on the first frame of a new scene: a packet much larger than the ones before
+  it; and a cut to a much simpler or busier scene makes the typical frame size jump.
+- Each candidate is checked against the pictures: luma histograms and a coarse layout of the
+  keyframes around it must differ. A keyframe at its regular position counts only when the
+  picture changes a lot, and the cut is then placed at the sharpest size jump in its GOP.
+- VP8/VP9/AV1 code big hidden reference frames, so their size spikes are ignored (their
+  encoders put keyframes on cuts). Times come from timestamps, so variable frame rate works.
 
 ``motion`` is the bitrate of the predicted frames (bits spent on change), smoothed and
 normalised to 0..1 within the file; ``brightness`` the mean luma of the keyframes.

@@ -41,9 +41,10 @@ def make_analysis(
 
 
 def compose(duration: float, *, seed: int = 1, request: MusicRequest | None = None, **kw):
+    request = request or MusicRequest()
     return compose_music(
         make_analysis(duration, **kw),
-        request or MusicRequest(),
+        request if request.style else request.replace(style="chiptune"),  # not auto style
         duration=duration,
         seed=seed,
         sample_rate=SR,

@@ -94,10 +94,12 @@ def test_style_registry_and_fallback() -> None:
     assert STYLE_INFO["chiptune"]["implemented"] is True
     unimplemented = [name for name, info in STYLE_INFO.items() if not info["implemented"]]
     a = make_analysis(6.0)
-    for style in [None, "chiptune", *unimplemented[:1]]:
+    for style in ["chiptune", *unimplemented[:1]]:
         comp = compose_music(a, MusicRequest(style=style), duration=6.0, seed=1)
         assert comp.summary["style"] == "chiptune"
-        assert comp.summary["style_fallback"] is (style not in (None, "chiptune"))
+        assert comp.summary["style_fallback"] is (style != "chiptune")
+    auto = compose_music(a, MusicRequest(), duration=6.0, seed=1).summary  # no style: auto
+    assert STYLE_INFO[auto["style"]]["implemented"] and auto["style_fallback"] is False
 
 
 def test_three_hour_piece_builds_lazily_and_renders_anywhere() -> None:

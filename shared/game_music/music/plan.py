@@ -16,6 +16,7 @@ import numpy as np
 from ..analysis.result import Analysis
 from ..request import MusicRequest
 from . import theory
+from .auto_style import choose_style
 from .styles import MAJOR_MOODS, MOOD_TEMPO, Style, resolve
 from .theory import Chord
 
@@ -73,6 +74,7 @@ class Plan:
     sections: tuple[Section, ...]
     stingers: np.ndarray = field(default_factory=lambda: np.zeros(0))  # beats: cuts mid-section
     themes: dict[int, Any] = field(default_factory=dict)  # composer's cache, theme id -> Theme
+    style_reasons: tuple[str, ...] | None = None  # why auto style chose it (None: requested)
 
     @property
     def beat_s(self) -> float:
@@ -119,6 +121,8 @@ class Plan:
         return {
             "style": self.style.name,
             "style_fallback": self.style_fallback,
+            "style_auto": self.style_reasons is not None,
+            "style_reasons": list(self.style_reasons or ()),
             "mood": self.mood,
             "tempo_bpm": round(self.bpm, 2),
             "key": theory.NOTE_NAMES[self.tonic],
@@ -143,7 +147,8 @@ class Plan:
 def make_plan(
     analysis: Analysis, request: MusicRequest, *, duration: float, seed: int, sample_rate: int
 ) -> Plan:
-    style, fallback = resolve(request.style)
+    auto = choose_style(analysis, request.mood) if request.style is None else None
+    style, fallback = resolve(auto[0] if auto else request.style)
     duration = max(0.0, float(duration))
     mood = request.mood or _infer_mood(analysis)
     mode = "major" if mood in MAJOR_MOODS else "minor"
@@ -227,6 +232,7 @@ def make_plan(
             bar_beat[[s.first_bar for s in sections]] if sections else np.zeros(0),
             float(bar_beat[-1]) if n_bars else 0.0,
         ),
+        style_reasons=auto[1] if auto else None,
     )
 
 

@@ -108,7 +108,10 @@ def compose_section(plan: Plan, index: int) -> np.ndarray:
     nb = NoteBuilder()
     _Writer(plan, sec, theme, r, nb).write()
     spb = plan.beat_s * plan.sample_rate
-    return monophonic(nb.table(spb, plan.num_samples))
+    notes = monophonic(nb.table(spb, plan.num_samples))
+    if plan.style.arrange is not None:
+        notes = monophonic(plan.style.arrange(plan, index, notes))
+    return notes
 
 
 class _Writer:

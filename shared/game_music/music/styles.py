@@ -99,6 +99,9 @@ class Style:
     cadences: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: CADENCES)
     drums: Mapping[int, tuple[DrumPattern, ...]] = field(default_factory=lambda: CHIP_DRUMS)
     layers: tuple[str, ...] = LAYERS
+    # Optional (plan, section index, notes) -> notes: a style re-voices the composer's parts
+    # (chords on extra channels, swing, orchestration). None keeps the notes as written.
+    arrange: Callable[[Any, int, Any], Any] | None = None
     # Registers (MIDI) per role: where the composer writes each part.
     registers: Mapping[str, tuple[int, int]] = field(
         default_factory=lambda: MappingProxyType(

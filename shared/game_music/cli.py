@@ -100,6 +100,15 @@ def build_parser() -> argparse.ArgumentParser:
     doctor.add_argument("--json", action="store_true")
     doctor.set_defaults(func=cmd_doctor)
 
+    refine = sub.add_parser("refine", help="change an earlier output with a new prompt")
+    refine.add_argument("earlier", metavar="OUTPUT", help="a video game-music made earlier")
+    refine.add_argument("-p", "--prompt", required=True,
+                        help='what to change, e.g. "quieter music, more epic", "another take"')
+    refine.add_argument("-o", "--output", help="write here instead of replacing OUTPUT")
+    refine.add_argument("--seed", type=int, help="take number (default: the earlier one)")
+    refine.add_argument("--json", action="store_true", help="JSON-line events on stdout")
+    refine.set_defaults(func=cmd_refine)
+
     _register_plugins(sub)
     return parser
 
@@ -235,6 +244,20 @@ def cmd_demo(args: argparse.Namespace) -> int:
         pcm_mov=None,
     )
     return cmd_add(ns)
+
+
+def cmd_refine(args: argparse.Namespace) -> int:
+    from .refine import plan_refinement, run_refinement
+
+    plan = plan_refinement(Path(args.earlier), args.prompt, seed=args.seed, output_arg=args.output)
+    emit = _emitter(args.json, None if args.json else HumanReporter())
+    try:
+        run_refinement(plan, make_backend=make_backend, emit=emit)
+    except Cancelled:
+        raise
+    except GameMusicError as exc:
+        return exc.exit_code  # already reported as an error event
+    return 0
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

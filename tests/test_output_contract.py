@@ -38,8 +38,6 @@ def _add(cli, *args: str) -> tuple[Path, list[dict]]:  # type: ignore[no-untyped
 @pytest.fixture(scope="module")
 def rendered(tmp_path_factory: pytest.TempPathFactory, make_clip: Callable) -> dict:
     """One default render of a 1280x720 H.264 MKV with a talking streamer, shared by tests."""
-    from conftest import CliResult  # noqa: F401 - same runner as the cli fixture
-
     folder = tmp_path_factory.mktemp("contract")
     clip = make_clip("2026-11-24 21-03-11.mkv", seconds=12, width=1280, height=720, fps=60,
                      voice_track=True)

@@ -114,13 +114,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _register_plugins(sub: Any) -> None:
-    from importlib import import_module
+    from .backends.nemo.commands import register as register_nemo
+    from .obs.commands import register as register_obs
 
-    for modname in ("game_music.obs.commands", "game_music.backends.nemo.commands"):
-        try:  # TODO(lead): drop this guard once both command modules have landed
-            import_module(modname).register(sub)
-        except ModuleNotFoundError:
-            pass
+    register_obs(sub)
+    register_nemo(sub)
 
 
 def _emitter(as_json: bool, reporter: HumanReporter | None):  # type: ignore[no-untyped-def]

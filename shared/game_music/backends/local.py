@@ -55,7 +55,10 @@ class LocalBackend:
         game = decode_audio(media, game_idx, start=start, duration=duration) if game_idx is not None else None
         voice = decode_audio(media, voice_idx, start=start, duration=duration) if voice_idx is not None else None
         progress("analyse", 0.3)
-        analysis = analyse(media, game, voice, progress=lambda f: progress("analyse", 0.3 + 0.7 * f))
+        analysis = analyse(
+            media, game, voice, progress=lambda f: progress("analyse", 0.3 + 0.7 * f),
+            audio_start=start,
+        )
         if start > 0 or end < media.video.duration:
             analysis = crop_analysis(analysis, start, end)
 

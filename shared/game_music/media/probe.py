@@ -77,6 +77,8 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
     except (av.error.FFmpegError, UnicodeDecodeError, ValueError) as exc:
         raise _open_error(p, exc) from None
     with container:
+        if _not_a_video_format(container.format.name):
+            raise UnsupportedInput(f"{p.name}: not a video file")
         vstreams = [s for s in container.streams.video if not _is_cover_art(s)]
         astreams = list(container.streams.audio)
         if not vstreams:
@@ -132,6 +134,12 @@ def _open_error(p: Path, exc: Exception) -> Exception:
     if p.suffix.lower() in VIDEO_EXTENSIONS or "moov atom not found" in text:
         return CorruptInput(f"{p.name}: the file is damaged or incomplete and cannot be read")
     return UnsupportedInput(f"{p.name}: not a video file this tool can read")
+
+
+def _not_a_video_format(name: str) -> bool:
+    # ffmpeg "opens" text (tty) and still images (image2, *_pipe) as one-stream videos.
+    return any(n in {"tty", "image2", "image2pipe", "bin", "lavfi"} or n.endswith("_pipe")
+               for n in name.split(","))
 
 
 def _is_cover_art(stream: av.video.stream.VideoStream) -> bool:

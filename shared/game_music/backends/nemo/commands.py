@@ -8,16 +8,14 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..._errors import BackendError, Cancelled, GameMusicError, UsageError
 from ...events import Progress, done_event, error_event, start_event
-from ._auth import TokenStore
-from ._client import NemoClient, SessionNotFound
-from ._models import timeline_lines
-from ._session import LastSession
-from ._settings import load_settings
-from .backend import converse, export_and_download
+
+if TYPE_CHECKING:  # the client stack (httpx, pydantic) loads only when a command runs
+    from ._client import NemoClient
+    from ._session import LastSession
 
 SAY_WEIGHTS = (("generate", 0.6), ("export", 0.25), ("download", 0.15))
 
@@ -44,6 +42,8 @@ def register(subparsers: Any) -> None:
 
 
 def _client() -> NemoClient:
+    from ._client import NemoClient
+    from ._settings import load_settings
     return NemoClient(load_settings())
 
 
@@ -59,6 +59,11 @@ def cmd_credits(args: argparse.Namespace) -> int:
 
 
 def cmd_status(args: argparse.Namespace) -> int:
+    from ._auth import TokenStore
+    from ._client import NemoClient, SessionNotFound
+    from ._models import timeline_lines
+    from ._session import LastSession
+    from ._settings import load_settings
     settings = load_settings()
     store = TokenStore(settings)
     info: dict[str, Any] = {"api_url": settings.api_url}
@@ -132,6 +137,11 @@ def next_edit_name(last_output: Path) -> Path:
 
 
 def cmd_say(args: argparse.Namespace) -> int:
+    from ._client import SessionNotFound
+    from ._models import timeline_lines
+    from ._session import LastSession
+    from ._settings import load_settings
+    from .backend import converse, export_and_download
     instruction = " ".join(" ".join(args.instruction).split())
     if not instruction:
         raise UsageError("say what to change, for example: nemo say \"make the music quieter\"")

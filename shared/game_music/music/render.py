@@ -32,6 +32,8 @@ class Composition:
         self.sample_rate = plan.sample_rate
         self.num_samples = plan.num_samples
         self._synth = synth
+        # Synths with long effect tails (reverb) use longer chunks so the pre-roll stays cheap.
+        self._chunk_len = int(getattr(synth, "chunk", CHUNK))
         secs = plan.sections
         first = np.array([s.first_bar for s in secs], dtype=np.int64)
         last = np.array([s.first_bar + s.n_bars - 1 for s in secs], dtype=np.int64)
@@ -100,10 +102,12 @@ class Composition:
         if audio is not None:
             self._chunks.move_to_end(k)
             return audio
-        c0 = k * CHUNK
-        c1 = min(c0 + CHUNK, self.num_samples)
+        c0 = k * self._chunk_len
+        c1 = min(c0 + self._chunk_len, self.num_samples)
         a = c0 - self._synth.preroll
-        notes = self.notes(a - getattr(self._synth, "lookback", 0), c1)
+        notes = self.notes(
+            a - getattr(self._synth, "lookback", 0), c1 + getattr(self._synth, "lookahead", 0)
+        )
         audio = self._synth.render_chunk(notes, a, c1)[c0 - a :]
         self._chunks[k] = audio
         if len(self._chunks) > _CHUNK_CACHE:
@@ -115,10 +119,11 @@ class Composition:
         start, n = int(start), int(n)
         out = np.zeros((max(n, 0), 2), dtype=np.float32)
         lo, hi = max(start, 0), min(start + n, self.num_samples)
-        k = lo // CHUNK
+        size = self._chunk_len
+        k = lo // size
         while lo < hi:
-            c0 = k * CHUNK
-            take = min(hi, c0 + CHUNK) - lo
+            c0 = k * size
+            take = min(hi, c0 + size) - lo
             out[lo - start : lo - start + take] = self._chunk(k)[lo - c0 : lo - c0 + take]
             lo += take
             k += 1

@@ -1,0 +1,483 @@
+"""Subtractive "analog" synthesis: detuned saws, a swept 24 dB low-pass, a drum machine.
+
+Voices (all closed-form in note-relative time, so any sample range renders on its own):
+
+- ``saw(phase, dt)``: a PolyBLEP saw; ``unison(...)``: N detuned saws spread in stereo, with
+  slow analog pitch drift on absolute time (supersaw: ``voices=7``).
+- ``Drums``: kick (sine with a pitch drop and a click), snare (tone + noise), clap, hats,
+  crash, toms, a gated-reverb burst for the 80s snare, from pre-filtered noise tables.
+- ``AnalogSynth``: renders the shared note table with a ``Patch`` (synthwave, edm): plucked
+  arpeggios expanded from chord notes, sixteenth or sub basses, pads with chorus, sidechain
+  pumping from the kick, risers into section changes, an FDN plate/hall and bus glue.
+
+Other synths reuse ``saw``, ``unison``, ``Drums`` and the effects in ``fx``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from scipy import signal
+
+from ..notes import NOISE, PULSE1, PULSE2, ROLE, TRIANGLE
+from . import fx
+
+_LN2_1200 = np.log(2.0) / 1200.0
+
+
+def hz(midi: float) -> float:
+    return 440.0 * 2.0 ** ((float(midi) - 69.0) / 12.0)
+
+
+def _blep(x: np.ndarray, dt: float) -> np.ndarray:
+    """PolyBLEP residual of a unit downward jump at phase 0 (to subtract from a naive saw)."""
+    r = np.zeros_like(x)
+    m = x < dt
+    u = x[m] / dt
+    r[m] = u + u - u * u - 1.0
+    m = x > 1.0 - dt
+    u = (x[m] - 1.0) / dt
+    r[m] = u * u + u + u + 1.0
+    return r
+
+
+def saw(phase: np.ndarray, dt: float) -> np.ndarray:
+    """Band-limited saw (-1..1) for ``phase`` in cycles, ``dt`` = f / sr."""
+    x = phase - np.floor(phase)
+    return 2.0 * x - 1.0 - _blep(x, min(dt, 0.5))
+
+
+def square(phase: np.ndarray, dt: float, duty: float = 0.5) -> np.ndarray:
+    x = phase - np.floor(phase)
+    y = np.where(x < duty, 1.0, -1.0)
+    d = min(dt, 0.5)
+    y += _blep(x, d)
+    fall = x - duty
+    fall += fall < 0
+    y -= _blep(fall, d)
+    return y
+
+
+def sine(phase: np.ndarray) -> np.ndarray:
+    """sin(2 pi phase) in float32 precision (fast; phase wrapped first)."""
+    x = (phase - np.floor(phase)).astype(np.float32)
+    return np.sin(x * np.float32(2 * np.pi)).astype(np.float64)
+
+
+def drift_phase(f: float, t: np.ndarray, t0: float, cents: float = 3.0, rate: float = 0.23):
+    """Cycles of a tone at ``f`` whose pitch wanders ``cents`` on a slow LFO of absolute time
+    (``t0`` = note start in seconds): the integral in closed form, so notes never jump."""
+    w = 2 * np.pi * rate
+    c = f * cents * _LN2_1200 / w
+    th = w * t0
+    return f * t + fx.control(lambda u: c * (np.cos(th) - np.cos(w * u + th)), t)
+
+
+def unison(
+    f: float,
+    t: np.ndarray,
+    t0: float,
+    voices: int = 2,
+    detune: float = 8.0,
+    spread: float = 0.8,
+    sr: int = 48000,
+    drift: float = 3.0,
+) -> np.ndarray:
+    """``voices`` saws spread over +-``detune`` cents, panned across +-``spread``: (2, m)."""
+    base = drift_phase(f, t, t0, drift) if drift else f * t
+    out = np.zeros((2, len(t)))
+    for v in range(voices):
+        x = (v / (voices - 1) * 2.0 - 1.0) if voices > 1 else 0.0
+        ratio = 2.0 ** (x * detune / 1200.0)
+        # a fixed, different start phase per voice (the same for every note: deterministic)
+        y = saw(base * ratio + 0.37 * v, f * ratio / sr)
+        p = x * spread
+        out[0] += y * (1.0 - p)
+        out[1] += y * (1.0 + p)
+    return out * (1.0 / voices)
+
+
+# -- drum machine ------------------------------------------------------------------------------
+@lru_cache(maxsize=16)
+def _noise_band(kind: str, sr: int) -> np.ndarray:
+    """A few seconds of white noise shaped once for one drum voice."""
+    n = fx.noise(0, 1 << 17).copy()
+    if kind == "hat":
+        return fx.filt(n, "highpass", 7000.0, sr, 4)
+    if kind == "snare":
+        return fx.filt(fx.filt(n, "highpass", 900.0, sr, 2), "lowpass", 9000.0, sr, 2)
+    if kind == "clap":
+        return fx.filt(n, "bandpass", 1300.0, sr, q=0.9) * 1.8
+    if kind == "crash":
+        return fx.filt(n, "highpass", 3500.0, sr, 2)
+    if kind == "gated":  # the dense, dark body of a gated room
+        return fx.filt(fx.filt(n, "highpass", 400.0, sr, 2), "lowpass", 5000.0, sr, 2)
+    if kind == "riser":
+        return n
+    raise ValueError(kind)
+
+
+class Drums:
+    """Drum-machine voices; each ``*_hit`` adds one hit to stereo ``out`` at sample ``s0``
+    (relative to ``out``), given the note-relative range [n0, n1) to draw."""
+
+    def __init__(self, sr: int, *, kick_hz=(160.0, 48.0), kick_decay=0.32, tone=1.0) -> None:
+        self.sr = sr
+        self.kick_hz = kick_hz
+        self.kick_decay = kick_decay
+        self.tone = tone
+        self._t = np.arange(int(3.0 * sr)) / sr
+
+    def t(self, n0: int, n1: int) -> np.ndarray:
+        return self._t[n0:n1] if n1 <= len(self._t) else np.arange(n0, n1) / self.sr
+
+    def kick(self, n0: int, n1: int, vol: float) -> np.ndarray:
+        t = self.t(n0, n1)
+        f0, f1 = self.kick_hz
+        k = 28.0  # pitch drop rate (1/s)
+        ph = f1 * t + (f0 - f1) / k * (1.0 - np.exp(-k * t))
+        body = sine(ph) * fx.control(lambda u: fx.decay(u, self.kick_decay), t)
+        click = fx.control(lambda u: fx.decay(u, 0.004), t) * 0.5
+        y = (body + click * sine(1200.0 * t)) * vol
+        if n0 == 0 and len(y) > 48:
+            y[:48] *= np.linspace(0.0, 1.0, 48)
+        return y
+
+    def tom(self, n0: int, n1: int, vol: float, f: float) -> np.ndarray:
+        t = self.t(n0, n1)
+        ph = f * t + 0.6 * f / 20.0 * (1.0 - np.exp(-20.0 * t))
+        return sine(ph) * fx.control(lambda u: fx.decay(u, 0.18), t) * vol
+
+    def noisy(self, kind: str, n0: int, n1: int, off: int, tau: float, vol: float) -> np.ndarray:
+        table = _noise_band(kind, self.sr)
+        o = (off + n0) % (len(table) - (n1 - n0)) if n1 - n0 < len(table) else 0
+        seg = table[o : o + n1 - n0]
+        return seg * fx.decay(self.t(n0, n1), tau) * vol
+
+    def snare(self, n0: int, n1: int, vol: float, off: int) -> np.ndarray:
+        t = self.t(n0, n1)
+        tone = sine(185.0 * t + 60.0 / 30.0 * (1.0 - np.exp(-30.0 * t))) * fx.control(
+            lambda u: fx.decay(u, 0.06), t
+        )
+        return (0.55 * tone + self.noisy("snare", n0, n1, off, 0.13, 1.3)) * vol
+
+    def clap(self, n0: int, n1: int, vol: float, off: int) -> np.ndarray:
+        t = self.t(n0, n1)
+        burst = self.noisy("clap", n0, n1, off, 0.16, 1.0)
+        # three quick re-triggers (hands) before the tail
+        env = np.maximum.reduce(
+            [fx.decay(np.maximum(t - d, 0.0), 0.008) * (t >= d) for d in (0.0, 0.011, 0.022)]
+        )
+        return burst * (0.35 + 1.4 * env) * vol
+
+    def gated(self, n0: int, n1: int, vol: float, off: int, hold: float = 0.24) -> np.ndarray:
+        """The 80s gated reverb: a dense room that stops dead ``hold`` s after the hit."""
+        t = self.t(n0, n1)
+        env = np.clip((hold + 0.015 - t) / 0.015, 0.0, 1.0) * (
+            0.55 + 0.45 * fx.control(lambda u: fx.decay(u, 0.08), t)
+        )
+        env *= np.minimum(t / 0.006, 1.0)
+        return self.noisy("gated", n0, n1, off + 7919, 10.0, 0.5) * env * vol
+
+
+# -- patches -----------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Patch:
+    """What makes a style out of the analog voices (levels are linear, 1 = a full note)."""
+
+    lead_voices: int = 2
+    lead_detune: float = 9.0
+    lead_cut: tuple[float, float] = (3.6, 2.7)  # ladder positions: attack, sustain
+    pad_voices: int = 3
+    pad_detune: float = 11.0
+    pad_cut: float = 2.2
+    arp_steps: float = 0.5  # beats per step when a chord note is spread into an arpeggio
+    arp_cut: tuple[float, float] = (3.4, 1.6)  # pluck: the filter closes over ``arp_decay``
+    arp_decay: float = 0.12
+    bass_steps: float = 0.25  # 0: play bass notes as written; else re-trigger every so often
+    bass_sub: bool = False  # a sine sub an octave down (EDM) instead of a saw+square bass
+    bass_cut: tuple[float, float] = (2.2, 0.8)
+    clap: bool = False
+    gated_snare: bool = True
+    duck_db: float = 0.0  # sidechain depth from the kick
+    risers: bool = False
+    reverb_rt60: float = 2.2
+    reverb_mix: float = 0.28
+    drift: float = 3.0
+    kick_hz: tuple[float, float] = (150.0, 48.0)
+    kick_decay: float = 0.3
+    gain: float = 0.55
+
+
+SYNTHWAVE = Patch()
+EDM = Patch(
+    lead_voices=7,
+    lead_detune=22.0,
+    lead_cut=(3.8, 3.2),
+    pad_voices=5,
+    pad_detune=18.0,
+    pad_cut=2.6,
+    arp_steps=0.25,
+    arp_cut=(3.6, 2.0),
+    arp_decay=0.09,
+    bass_steps=0.0,
+    bass_sub=True,
+    clap=True,
+    gated_snare=False,
+    duck_db=7.0,
+    risers=True,
+    reverb_rt60=1.6,
+    reverb_mix=0.2,
+    drift=1.0,
+    kick_hz=(190.0, 50.0),
+    kick_decay=0.36,
+    gain=0.5,
+)
+
+_R = ROLE
+_PUMPED = {_R["pad"], _R["arp"], _R["bass"], _R["final"], _R["counter"]}
+
+
+class AnalogSynth:
+    """Renders the note table with analog voices, a drum machine and a mix bus."""
+
+    def __init__(self, sample_rate: int, bpm: float, patch: Patch = SYNTHWAVE) -> None:
+        self.sr = sr = int(sample_rate)
+        self.bpm = float(bpm)
+        self.beat = 60.0 / self.bpm
+        self.p = patch
+        self.reverb = fx.Reverb(sr, rt60=patch.reverb_rt60, damp=0.2, predelay=0.025)
+        self.preroll = max(self.reverb.tail, int(1.2 * sr))
+        self.chunk = 1 << 18  # long chunks keep the reverb pre-roll cheap
+        # risers are drawn before the section change they lead into: look ahead two bars
+        self.lookahead = int(8 * self.beat * sr) if patch.risers else 0
+        self.ladder = fx.FilterLadder(sr, (180.0, 600.0, 2000.0, 6500.0), q=1.2)
+        self.drums = Drums(sr, kick_hz=patch.kick_hz, kick_decay=patch.kick_decay)
+        self.hp = fx.sos("highpass", 25.0, sr, 2)
+        self._t = np.arange(1 << 16) / sr
+
+    def _time(self, n0: int, n1: int) -> np.ndarray:
+        if n1 > len(self._t):
+            self._t = np.arange(max(n1, 2 * len(self._t))) / self.sr
+        return self._t[n0:n1]
+
+    # -- note expansion -----------------------------------------------------------------------
+    def _events(self, notes: np.ndarray) -> list[tuple[int, int, float, float, int, object]]:
+        """(start, dur, pitch, vol, role, note) per sounding event: chord notes become
+        arpeggios, bass notes re-trigger on a grid (sixteenth bass)."""
+        spb = self.beat * self.sr
+        out = []
+        for nt in notes:
+            role, ch = int(nt["role"]), int(nt["ch"])
+            start, dur = int(nt["start"]), int(nt["dur"])
+            pitch, vol = float(nt["pitch"]), float(nt["vol"]) / 15.0
+            if ch == NOISE:
+                out.append((start, dur, pitch, vol, role, nt))
+                continue
+            arp = (int(nt["arp1"]), int(nt["arp2"]))
+            if role == _R["arp"] and arp != (0, 0):
+                step = int(round(self.p.arp_steps * spb))
+                tones = (0, arp[0], arp[1], 12, arp[1], arp[0])
+                for k, s in enumerate(range(start, start + dur, step)):
+                    out.append((s, min(step, start + dur - s), pitch + tones[k % 6], vol, role, nt))
+                continue
+            if role == _R["final"] and arp != (0, 0):
+                for iv in (0, arp[0], arp[1]):
+                    out.append((start, dur, pitch + iv, vol * 0.6, _R["pad"], nt))
+                continue
+            if role == _R["bass"] and self.p.bass_steps and dur > 1.2 * self.p.bass_steps * spb:
+                step = int(round(self.p.bass_steps * spb))
+                for s in range(start, start + dur, step):
+                    out.append((s, min(step, start + dur - s), pitch, vol, role, nt))
+                continue
+            out.append((start, dur, pitch, vol, role, nt))
+        return out
+
+    # -- voices -------------------------------------------------------------------------------
+    def _melodic(self, ev, a: int, b: int, lad: np.ndarray, pads: np.ndarray, pump) -> None:
+        start, dur, pitch, vol, role, nt = ev
+        p, sr = self.p, self.sr
+        rel = {
+            _R["pad"]: 0.7,
+            _R["final"]: 0.5,
+            _R["lead"]: 0.18,
+            _R["counter"]: 0.15,
+            _R["bass"]: 0.03,
+        }.get(role, 0.08)
+        s0, s1 = max(start, a), min(start + dur + int(rel * sr), b)
+        if s1 <= s0:
+            return
+        n0, n1 = s0 - start, s1 - start
+        t = self._time(n0, n1)
+        t0 = start / sr
+        d = dur / sr
+        f = hz(pitch)
+        if role in (_R["pad"], _R["final"]):
+            env = fx.control(
+                lambda u: fx.adsr(u, d, 0.35 if role == _R["pad"] else 0.02, 1.2, 0.75, rel), t
+            )
+            y = unison(f, t, t0, p.pad_voices, p.pad_detune, 0.9, sr, p.drift)
+            y += 0.5 * unison(f / 2, t, t0, 2, p.pad_detune, 0.5, sr, p.drift)
+            y *= env * (vol * 1.1)
+            if role == _R["pad"]:
+                pads[:, s0 - a : s1 - a] += y * pump[s0 - a : s1 - a]
+                return
+            pos = np.full(len(t), p.pad_cut + 0.6)
+        elif role == _R["lead"]:
+            env = fx.control(lambda u: fx.adsr(u, d, 0.008, 0.3, 0.7, rel), t)
+            ph_t = t
+            slide = float(nt["slide"])
+            if slide:
+                # the pitch glides in over slide_t seconds (approximate: linear in time)
+                st = max(float(nt["slide_t"]), 1e-3)
+                ph_t = t + slide / 12.0 * np.log(2.0) * np.where(
+                    t < st, t - t * t / (2 * st), st / 2
+                )
+            y = unison(f, ph_t, t0, p.lead_voices, p.lead_detune, 0.35, sr, p.drift)
+            y *= env * vol * 0.9
+            c0, c1 = p.lead_cut
+            pos = c1 + (c0 - c1) * fx.control(lambda u: fx.decay(u, 0.25), t)
+        elif role == _R["bass"]:
+            env = fx.control(lambda u: fx.adsr(u, d, 0.003, 0.18, 0.6, rel), t)
+            if p.bass_sub:
+                fs = f
+                while fs > 62.0:
+                    fs /= 2
+                sub = (
+                    sine(fs * t)
+                    * fx.control(lambda u: fx.adsr(u, d, 0.004, 1.0, 0.9, rel), t)
+                    * 1.1
+                )
+                mid = unison(f, t, t0, 2, 14.0, 0.0, sr, 0.0) * env * 0.55
+                mid[:] += sub
+                y = mid * vol
+                pos = 1.0 + 0.9 * fx.control(lambda u: fx.decay(u, 0.12), t)
+            else:
+                y0 = 0.6 * saw(f * t, f / sr) + 0.5 * square(f * t * 1.003, f / sr)
+                y = np.stack([y0, y0]) * (env * vol * 0.9)
+                c0, c1 = p.bass_cut
+                pos = c1 + (c0 - c1) * fx.control(lambda u: fx.decay(u, 0.07), t)
+        else:  # arp, counter: plucks and a softer second line
+            if role == _R["arp"]:
+                env = fx.control(lambda u: fx.adsr(u, d, 0.002, 0.2, 0.25, rel), t)
+                y = unison(f, t, t0, 2, 6.0, 0.7, sr, p.drift) * (env * vol * 0.9)
+                c0, c1 = p.arp_cut
+                pos = c1 + (c0 - c1) * fx.control(lambda u: fx.decay(u, p.arp_decay), t)
+            else:
+                env = fx.control(lambda u: fx.adsr(u, d, 0.01, 0.25, 0.6, rel), t)
+                y0 = square(drift_phase(f, t, t0, p.drift), f / sr, 0.3)
+                y = fx.pan(y0, 0.35) * (env * vol * 0.6)
+                pos = np.full(len(t), 2.6)
+        if role in _PUMPED:
+            y *= pump[s0 - a : s1 - a]
+        self.ladder.add(lad, y, pos, s0 - a)
+
+    def _drum(self, ev, a: int, b: int, out: np.ndarray, wet: np.ndarray) -> None:
+        start, dur, pitch, vol, role, nt = ev
+        dr, sr = self.drums, self.sr
+        length = {
+            _R["kick"]: 0.5,
+            _R["snare"]: 0.45,
+            _R["hat"]: 0.3,
+            _R["crash"]: 2.2,
+            _R["tom"]: 0.5,
+        }.get(role, 0.5)
+        s0, s1 = max(start, a), min(start + int(length * sr), b)
+        if s1 <= s0:
+            return
+        n0, n1 = s0 - start, s1 - start
+        off = int(nt["aux"]) * 7
+        v = min(vol * 1.1, 1.0)
+        sl = slice(s0 - a, s1 - a)
+        if role == _R["kick"]:
+            out[:, sl] += dr.kick(n0, n1, v * 1.2)
+        elif role == _R["snare"]:
+            if self.p.clap:
+                y = dr.clap(n0, n1, v * 0.9, off)
+                out[0, sl] += y * 0.9
+                out[1, sl] += y * 1.1
+                wet[:, sl] += y * 0.35
+            else:
+                y = dr.snare(n0, n1, v * 0.85, off)
+                out[:, sl] += y
+                if self.p.gated_snare:
+                    g = dr.gated(n0, n1, v, off)
+                    out[0, sl] += g * 0.8
+                    out[1, sl] += dr.gated(n0, n1, v, off + 3001) * 0.8
+                else:
+                    wet[:, sl] += y * 0.3
+        elif role == _R["hat"]:
+            tau = float(nt["decay"]) * (1.6 if float(nt["decay"]) > 0.05 else 1.0)
+            y = dr.noisy("hat", n0, n1, off, max(tau, 0.012), v * 0.55)
+            out[0, sl] += y * 0.8
+            out[1, sl] += y * 1.2
+        elif role == _R["crash"]:
+            y = dr.noisy("crash", n0, n1, off, 0.9, v * 0.45)
+            out[0, sl] += y
+            out[1, sl] += dr.noisy("crash", n0, n1, off + 5003, 0.9, v * 0.45)
+            wet[:, sl] += y * 0.3
+        elif role == _R["tom"]:
+            f = 190.0 - 12.0 * (pitch - 7.0)
+            y = dr.tom(n0, n1, v * 0.9, f)
+            out[:, sl] += y
+            wet[:, sl] += y * 0.25
+
+    def _riser(self, crash: int, a: int, b: int, lad: np.ndarray, out: np.ndarray) -> None:
+        """A noise sweep over the two bars before a section change, and a drop hit on it."""
+        sr, span = self.sr, int(8 * self.beat * self.sr)
+        s0, s1 = max(crash - span, a), min(crash, b)
+        if s1 > s0:
+            u = (np.arange(s0, s1) - (crash - span)) / span  # 0 -> 1
+            y = fx.noise(crash, s1 - s0) * (u * u) * 0.55
+            stereo = np.stack([y, fx.noise(crash + 777, s1 - s0) * (u * u) * 0.55])
+            self.ladder.add(lad, stereo, 0.8 + 3.0 * u, s0 - a)
+        # the impact: a sub drop right on the downbeat
+        s0, s1 = max(crash, a), min(crash + int(1.2 * sr), b)
+        if s1 > s0:
+            t = self._time(s0 - crash, s1 - crash)
+            ph = 40.0 * t + 60.0 / 6.0 * (1.0 - np.exp(-6.0 * t))
+            out[:, s0 - a : s1 - a] += sine(ph) * fx.control(lambda u: fx.decay(u, 0.45), t) * 0.6
+
+    # -- the chunk ----------------------------------------------------------------------------
+    def render_chunk(self, notes: np.ndarray, a: int, b: int) -> np.ndarray:
+        sr, p, n = self.sr, self.p, b - a
+        kicks = notes["start"][notes["role"] == _R["kick"]]
+        pump = (
+            fx.duck(kicks, a, n, sr, p.duck_db, release=min(0.6 * self.beat, 0.22))
+            if p.duck_db
+            else np.ones(n)
+        )
+        lad = self.ladder.buffer(n)
+        pads = np.zeros((2, n))
+        drums = np.zeros((2, n))
+        wet = np.zeros((2, n))
+        for ev in self._events(notes[notes["start"] < b]):
+            if ev[4] in (_R["kick"], _R["snare"], _R["hat"], _R["crash"], _R["tom"]):
+                self._drum(ev, a, b, drums, wet)
+            elif int(ev[5]["ch"]) in (PULSE1, PULSE2, TRIANGLE):
+                self._melodic(ev, a, b, lad, pads, pump)
+        if p.risers:
+            crashes = notes["start"][notes["role"] == _R["crash"]]
+            for c in np.unique(crashes):
+                if c - a > 4 * self.beat * sr or c < a:  # section crashes, in reach
+                    self._riser(int(c), a, b, lad, drums)
+        if pads.any():
+            self.ladder.add(
+                lad, fx.chorus(pads, a, sr, depth_ms=3.0, rate=0.5), np.full(n, p.pad_cut), 0
+            )
+        mel = self.ladder.process(lad)
+        wet += mel
+        mix = mel + drums + self.reverb(wet) * (p.reverb_mix / 0.28)
+        mix = signal.sosfilt(self.hp, mix, axis=-1)
+        mix = fx.glue(mix, sr, threshold_db=-20.0, ratio=2.0)
+        return (mix.T * p.gain).astype(np.float32)
+
+
+def synthwave_synth(sample_rate: int, bpm: float) -> AnalogSynth:
+    return AnalogSynth(sample_rate, bpm, SYNTHWAVE)
+
+
+def edm_synth(sample_rate: int, bpm: float) -> AnalogSynth:
+    return AnalogSynth(sample_rate, bpm, EDM)

@@ -1,0 +1,349 @@
+"""Effects and helpers shared by the synthesizers: envelopes, filters, space, dynamics.
+
+Everything here is a pure function of its inputs and of *absolute* sample positions (LFOs,
+noise), so a synth built from these pieces renders any range of samples identically; effects
+with memory (filters, reverb, compression) start from silence and rely on the synth's
+``preroll``. Arrays are float64 mono ``(n,)`` or stereo ``(2, n)``.
+
+Building blocks, in the order a voice uses them:
+
+- ``noise(offset, n)``: a fixed white-noise table, read from any offset (drums).
+- ``adsr(t, dur, ...)``, ``decay(t, tau)``: envelopes of note-relative time in seconds.
+- ``FilterLadder``: a swept low-pass for many voices at the price of a few static filters.
+- ``pan(x, p)``, ``chorus(x, a, sr)``, ``lfo(a, n, sr, rate)``: placement, width, motion.
+- ``Reverb``: an 8-line feedback delay network (plate/hall), block-vectorised.
+- ``duck(starts, a, n, sr)``, ``gate(...)``: gain curves from note onsets (sidechain, gated
+  reverb).
+- ``glue(x, sr)``: a slow bus compressor; ``sos(kind, hz, sr)``: cached filter designs.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from scipy import signal
+
+_NOISE_LEN = 1 << 18
+
+
+@lru_cache(maxsize=1)
+def _noise_table() -> np.ndarray:
+    return np.random.default_rng(0x6A6D).standard_normal(_NOISE_LEN).astype(np.float64) * 0.5
+
+
+def noise(offset: int, n: int) -> np.ndarray:
+    """``n`` samples of white noise (rms 0.5) starting at ``offset`` of a fixed table."""
+    table = _noise_table()
+    o = int(offset) % _NOISE_LEN
+    if o + n <= _NOISE_LEN:
+        return table[o : o + n]
+    return np.take(table, np.arange(o, o + n), mode="wrap")
+
+
+# -- envelopes ---------------------------------------------------------------------------------
+def adsr(
+    t: np.ndarray, dur: float, attack: float, decay_s: float, sustain: float, release: float
+) -> np.ndarray:
+    """Linear attack, exponential decay to ``sustain``, exponential release after ``dur`` s.
+
+    The release starts from the level the envelope had at ``dur`` (no jump), and is cut to zero
+    at ``dur + release`` with a short ramp so the tail ends without a click."""
+    attack = max(attack, 1e-4)
+    e = sustain + (1.0 - sustain) * np.exp(-np.maximum(t - attack, 0.0) / max(decay_s, 1e-4))
+    np.minimum(e, t / attack, out=e, where=t < attack)
+    if release > 0 and t.size and t[-1] > dur:
+        k = int(np.searchsorted(t, dur))
+        at = min(dur / attack, 1.0) * (
+            sustain + (1.0 - sustain) * np.exp(-max(dur - attack, 0.0) / max(decay_s, 1e-4))
+        )
+        tr = t[k:] - dur
+        e[k:] = at * np.exp(-tr * (5.0 / release)) * np.clip((release - tr) / (0.1 * release), 0, 1)
+    return e
+
+
+def decay(t: np.ndarray, tau: float) -> np.ndarray:
+    return np.exp(t * (-1.0 / max(tau, 1e-5)))
+
+
+def control(fn, t: np.ndarray, every: int = 16):
+    """``fn(t)`` evaluated once every ``every`` samples of the evenly spaced times ``t`` and
+    held: envelopes and sweeps change slowly, and exp() per sample is what costs."""
+    if len(t) <= 2 * every:
+        return fn(t)
+    return np.repeat(fn(t[::every]), every)[: len(t)]
+
+
+# -- filters -----------------------------------------------------------------------------------
+@lru_cache(maxsize=128)
+def sos(kind: str, hz: float, sr: int, order: int = 2, q: float | None = None) -> np.ndarray:
+    """Second-order sections: ``lowpass``/``highpass`` Butterworth (or resonant with ``q``),
+    ``bandpass`` (``hz`` is the centre, ``q`` the quality), clipped below Nyquist."""
+    hz = min(float(hz), 0.45 * sr)
+    if kind == "bandpass":
+        b, a = signal.iirpeak(hz, q or 1.0, fs=sr)
+        return signal.tf2sos(b, a)
+    if q is None:
+        return signal.butter(order, hz, kind, fs=sr, output="sos")
+    # Resonant: a cascade of (order / 2) biquads, the last one with quality ``q``.
+    out = []
+    for i in range(max(order // 2, 1)):
+        w = 2 * np.pi * hz / sr
+        alpha = np.sin(w) / (2 * (q if i == order // 2 - 1 else 0.7071))
+        c = np.cos(w)
+        if kind == "lowpass":
+            b = [(1 - c) / 2, 1 - c, (1 - c) / 2]
+        else:
+            b = [(1 + c) / 2, -(1 + c), (1 + c) / 2]
+        a0 = 1 + alpha
+        out.append([b[0] / a0, b[1] / a0, b[2] / a0, 1.0, -2 * c / a0, (1 - alpha) / a0])
+    return np.array(out)
+
+
+def filt(x: np.ndarray, kind: str, hz: float, sr: int, order: int = 2, q: float | None = None):
+    return signal.sosfilt(sos(kind, hz, sr, order, q), x, axis=-1)
+
+
+def shelf(x: np.ndarray, hz: float, gain_db: float, sr: int, high: bool = True) -> np.ndarray:
+    """A first-order shelf: ``gain_db`` above (``high``) or below ``hz``."""
+    g = 10 ** (gain_db / 20)
+    lp = filt(x, "lowpass", hz, sr, order=1)
+    return lp + g * (x - lp) if high else g * lp + (x - lp)
+
+
+class FilterLadder:
+    """A time-varying low-pass for any number of voices at the price of a few fixed ones.
+
+    Voices add their signal at a *position* on a ladder of cutoffs (0 = the first cutoff,
+    len(cutoffs) = fully open), a float per sample; the signal is split between the two
+    neighbouring rungs with linear weights, each rung is filtered once for all voices, and the
+    rungs are summed. Because an envelope changes slowly next to the audio, weighting before
+    the filter sounds like sweeping the cutoff (a filter envelope), for 24 dB/oct slopes.
+    """
+
+    def __init__(self, sr: int, cutoffs=(220.0, 700.0, 2200.0, 7000.0), q: float = 1.1) -> None:
+        self.sr = sr
+        self.cutoffs = tuple(cutoffs)
+        self.sos = [sos("lowpass", c, sr, 4, q) for c in self.cutoffs]
+
+    def buffer(self, n: int, channels: int = 2) -> np.ndarray:
+        return np.zeros((len(self.cutoffs) + 1, channels, n))
+
+    def add(self, buf: np.ndarray, x: np.ndarray, pos, s0: int) -> None:
+        """Add stereo ``x`` (2, m) at ladder position ``pos`` (a float, or (m,) per sample)
+        to samples [s0, s0 + m)."""
+        top = len(self.cutoffs)
+        m = x.shape[-1]
+        if np.ndim(pos) == 0:
+            q = min(max(float(pos), 0.0), float(top))
+            k = min(int(q), top - 1)
+            buf[k, :, s0 : s0 + m] += x * (k + 1 - q)
+            buf[k + 1, :, s0 : s0 + m] += x * (q - k)
+            return
+        pos = np.clip(pos, 0.0, top)
+        i = np.minimum(pos.astype(np.int64), top - 1)
+        # an envelope crosses few rungs: work on the runs where the pair of rungs is constant
+        edges = np.concatenate([[0], np.flatnonzero(np.diff(i)) + 1, [m]])
+        for r0, r1 in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
+            k = int(i[r0])
+            w = pos[r0:r1] - k
+            seg = x[:, r0:r1]
+            buf[k, :, s0 + r0 : s0 + r1] += seg - seg * w
+            buf[k + 1, :, s0 + r0 : s0 + r1] += seg * w
+
+    def process(self, buf: np.ndarray) -> np.ndarray:
+        out = buf[-1].copy()
+        for k, s in enumerate(self.sos):
+            if buf[k].any():
+                out += signal.sosfilt(s, buf[k], axis=-1)
+        return out
+
+
+# -- stereo ------------------------------------------------------------------------------------
+def pan(x: np.ndarray, p: float) -> np.ndarray:
+    """Constant-power pan of mono ``x``: p = -1 left, 0 centre, 1 right -> (2, n)."""
+    a = (p + 1.0) * np.pi / 4
+    return np.stack([x * np.cos(a), x * np.sin(a)]) * np.sqrt(2.0)
+
+
+def chorus(
+    x: np.ndarray, a: int, sr: int, depth_ms: float = 2.5, rate: float = 0.6, mix: float = 0.5
+) -> np.ndarray:
+    """Two modulated delays (LFOs in quadrature, on absolute time) around mono or stereo ``x``.
+
+    Returns stereo: the dry signal plus a delayed copy per side whose delay wanders."""
+    if x.ndim == 1:
+        x = np.stack([x, x])
+    n = x.shape[-1]
+    idx = np.arange(n, dtype=np.float64)
+    out = x.copy()
+    base = 7.0e-3 * sr
+    for side, phase in ((0, 0.0), (1, np.pi / 2)):
+        d = base + depth_ms * 1e-3 * sr * lfo(a, n, sr, rate, phase)
+        pos = np.maximum(idx - d, 0.0)
+        i0 = pos.astype(np.int64)
+        fr = pos - i0
+        src = x[side]
+        wet = src[i0] * (1.0 - fr) + src[np.minimum(i0 + 1, n - 1)] * fr
+        out[side] += mix * wet
+    return out / (1.0 + 0.5 * mix)
+
+
+def lfo(a: int, n: int, sr: int, rate: float, phase: float = 0.0, every: int = 16) -> np.ndarray:
+    """sin(2 pi rate t + phase) on absolute time for samples [a, a + n), evaluated once every
+    ``every`` samples and held (an LFO is smooth; this is what keeps modulation cheap)."""
+    k0, k1 = a // every, (a + n - 1) // every + 1
+    coarse = np.sin((2 * np.pi * rate * every / sr) * np.arange(k0, k1) + phase)
+    return np.repeat(coarse, every)[a - k0 * every : a - k0 * every + n]
+
+
+# -- space -------------------------------------------------------------------------------------
+_DELAYS = np.array([1123, 1361, 1583, 1801, 2053, 2293, 2539, 2797])  # at 48 kHz, coprime
+_OUT_L = np.array([1, -1, 1, -1, 1, 1, -1, -1], dtype=np.float64)
+_OUT_R = np.array([1, 1, -1, -1, 1, -1, 1, -1], dtype=np.float64)
+_TAPS = ((0.0, 0.5), (0.0113, 0.35), (0.0197, 0.3), (0.0271, 0.22))  # early reflections (s, gain)
+
+
+class Reverb:
+    """An 8-line feedback delay network (Householder mixing, damped feedback): plate/hall.
+
+    It runs at a quarter of the sample rate (a tail has little above 6 kHz, and that keeps it
+    cheap), vectorised by blocks as long as the shortest delay line: within a block no line
+    reads a sample written in the same block. ``rt60`` seconds of decay, ``damp`` 0..0.5 (how
+    fast highs die), ``predelay`` seconds, ``size`` scales the lines (density and colour).
+    ``tail`` is the pre-roll the reverb needs to forget its start.
+    """
+
+    def __init__(
+        self,
+        sr: int,
+        rt60: float = 1.8,
+        damp: float = 0.3,
+        predelay: float = 0.02,
+        size: float = 1.0,
+    ) -> None:
+        self.sr = sr
+        self.step = max(1, sr // 12000)
+        rate = sr / self.step
+        self.d = np.maximum((_DELAYS * size * rate / 48000.0).astype(np.int64), 16)
+        self.g = 10.0 ** (-3.0 * self.d / (rt60 * rate))
+        self.damp = float(damp)
+        self.pre = int(predelay * rate)
+        self.taps = [(int(t * rate), g) for t, g in _TAPS]
+        self.tail = int(rt60 * sr * 0.85)  # the residue is below about -50 dB after this
+        self.hp = sos("highpass", 150.0, int(rate), 2)
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        """Wet stereo (2, n) for stereo send ``x`` (2, n)."""
+        n = x.shape[-1]
+        if not x.any():
+            return np.zeros((2, n))
+        st = self.step
+        m_all = -(-n // st)
+        low = np.zeros((2, m_all * st))
+        low[:, :n] = x
+        low = low.reshape(2, m_all, st).mean(axis=2)
+        low = signal.sosfilt(self.hp, low, axis=-1)  # keep the low end out of the tail
+        lead = self.pre + self.taps[-1][0]
+        sent = np.zeros((2, m_all + lead))
+        for t, g in self.taps:  # a few early reflections, then the diffuse tail
+            sent[:, self.pre + t : self.pre + t + m_all] += g * low
+        sent = sent[:, :m_all]
+        d, g, a = self.d, self.g, self.damp
+        dmax = int(d.max()) + 1
+        block = int(d.min())
+        buf = np.zeros((8, dmax + m_all))
+        inp = np.empty((8, m_all))
+        inp[:4] = sent[0] * 0.35
+        inp[4:] = sent[1] * 0.35
+        inp[1::2] *= -1.0
+        gd = g[:, None]
+        for t0 in range(0, m_all, block):
+            m = min(block, m_all - t0)
+            p = dmax + t0
+            y = np.stack([buf[i, p - d[i] - 1 : p - d[i] + m] for i in range(8)])
+            y = gd * ((1.0 - a) * y[:, 1:] + a * y[:, :-1])
+            y -= 0.25 * y.sum(axis=0)
+            y += inp[:, t0 : t0 + m]
+            buf[:, p : p + m] = y
+        lines = buf[:, dmax:]
+        # (no matrix product: BLAS threads would spin on a shared machine)
+        wet = np.stack(
+            [(lines * _OUT_L[:, None]).sum(axis=0), (lines * _OUT_R[:, None]).sum(axis=0)]
+        )
+        wet *= 0.5
+        # back to the full rate by linear interpolation (a gentle low-pass on the images)
+        pos = (np.arange(n) - (st - 1) / 2) / st
+        return np.stack([np.interp(pos, np.arange(m_all), w) for w in wet])
+
+
+# -- dynamics ----------------------------------------------------------------------------------
+def duck(
+    starts: np.ndarray,
+    a: int,
+    n: int,
+    sr: int,
+    depth_db: float = 6.0,
+    attack: float = 0.004,
+    release: float = 0.18,
+) -> np.ndarray:
+    """Gain curve (n,) for samples [a, a + n) dipping ``depth_db`` at each onset in ``starts``
+    (absolute samples) and recovering over ``release`` s: sidechain compression from the kick."""
+    g = np.ones(n)
+    depth = 1.0 - 10 ** (-depth_db / 20)
+    span = int((attack + 2.5 * release) * sr)
+    att = max(int(attack * sr), 1)
+    for s in np.asarray(starts, dtype=np.int64):
+        lo, hi = max(s - att, a), min(s + span, a + n)
+        if hi <= lo:
+            continue
+        t = (np.arange(lo, hi) - s) / sr
+        # a quick dip before the hit lands, then a smooth (raised-cosine) recovery
+        curve = np.where(
+            t < 0,
+            1.0 + t / attack,
+            0.5 * (1 + np.cos(np.pi * np.minimum(t / (2.5 * release), 1.0))),
+        )
+        np.minimum(g[lo - a : hi - a], 1.0 - depth * np.clip(curve, 0, 1), out=g[lo - a : hi - a])
+    return g
+
+
+def gate(starts: np.ndarray, a: int, n: int, sr: int, hold: float = 0.25, fall: float = 0.02):
+    """Gain (n,) open for ``hold`` s after each onset, closing over ``fall`` s (gated reverb)."""
+    g = np.zeros(n)
+    for s in np.asarray(starts, dtype=np.int64):
+        lo, hi = max(s, a), min(s + int((hold + fall) * sr), a + n)
+        if hi <= lo:
+            continue
+        t = (np.arange(lo, hi) - s) / sr
+        np.maximum(
+            g[lo - a : hi - a], np.clip((hold + fall - t) / fall, 0, 1), out=g[lo - a : hi - a]
+        )
+    return g
+
+
+def glue(
+    x: np.ndarray,
+    sr: int,
+    threshold_db: float = -18.0,
+    ratio: float = 2.0,
+    attack: float = 0.03,
+    release: float = 0.25,
+    block: int = 512,
+) -> np.ndarray:
+    """A bus compressor on block rms (stereo-linked), gain smoothed and interpolated per sample.
+
+    Cheap and smooth by design: it glues a mix (2:1, slow attack), it does not catch peaks."""
+    n = x.shape[-1]
+    nb = -(-n // block)
+    pad = np.zeros((x.shape[0], nb * block))
+    pad[:, :n] = x
+    ms = (pad.reshape(x.shape[0], nb, block) ** 2).mean(axis=(0, 2))
+    level = 10 * np.log10(ms + 1e-12)
+    over = np.maximum(level - threshold_db, 0.0)
+    target = -over * (1.0 - 1.0 / ratio)  # dB of gain reduction wanted per block
+    # one-pole smoothing of the gain per block (slow: glue, not peak catching)
+    k = np.exp(-block / (0.5 * (attack + release) * sr))
+    gdb = signal.lfilter([1.0 - k], [1.0, -k], target)
+    centres = np.arange(nb) * block + block / 2
+    return x * np.interp(np.arange(n), centres, np.exp(gdb * (np.log(10) / 20)))

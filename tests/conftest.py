@@ -16,7 +16,9 @@ from game_music.demo import SampleClip, make_sample_clip
 
 
 @pytest.fixture(autouse=True)
-def _isolated_user_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_user_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Never read or write the developer's real config, tokens or job logs."""
     base = tmp_path_factory.mktemp("userdirs")
     monkeypatch.setenv("GAME_MUSIC_CONFIG_DIR", str(base / "config"))

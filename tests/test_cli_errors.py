@@ -27,7 +27,9 @@ def _error(result) -> dict:  # type: ignore[no-untyped-def]
         ("fake.mkv", b"\x00garbage" * 500, "corrupt_input", 3),
     ],
 )
-def test_bad_files(tmp_path: Path, cli, name: str, content: bytes, code: str, exit_code: int) -> None:
+def test_bad_files(
+    tmp_path: Path, cli, name: str, content: bytes, code: str, exit_code: int
+) -> None:
     path = tmp_path / name
     path.write_bytes(content)
     result = cli("add", str(path), "--json")
@@ -112,7 +114,9 @@ def readonly_dir(tmp_path: Path):  # type: ignore[no-untyped-def]
         folder.chmod(0o755)
 
 
-def test_read_only_output_folder(tmp_path: Path, cli, make_clip: Callable, readonly_dir: Path) -> None:
+def test_read_only_output_folder(
+    tmp_path: Path, cli, make_clip: Callable, readonly_dir: Path
+) -> None:
     import os
 
     if os.access(readonly_dir, os.W_OK):

@@ -49,7 +49,9 @@ def scene_cuts(seconds: float, mean_scene: float, rng: np.random.Generator) -> l
         cuts.append(round(t, 2))
 
 
-def voice_like(seconds: float, rng: np.random.Generator) -> tuple[np.ndarray, list[tuple[float, float]]]:
+def voice_like(
+    seconds: float, rng: np.random.Generator
+) -> tuple[np.ndarray, list[tuple[float, float]]]:
     """Phrases of formant-filtered glottal pulses with syllable rhythm and pitch contour."""
     out = np.zeros(int(seconds * SR), dtype=np.float64)
     spans: list[tuple[float, float]] = []

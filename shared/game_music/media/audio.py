@@ -8,15 +8,18 @@ silence, so later stages never special-case it.
 
 from __future__ import annotations
 
+import contextlib
 import re
+import subprocess
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import IO
 
 import numpy as np
 
 from .._errors import Cancelled, CorruptInput, InputNotFound
-from .ffmpeg import open_ffmpeg
+from .ffmpeg import error_from_stderr, open_ffmpeg
 from .probe import AudioStream, MediaInfo
 
 SAMPLE_RATE = 48000
@@ -212,3 +215,60 @@ def _decode_error(info: MediaInfo, stderr: bytes) -> Exception:
     if "no such file" in text.lower():
         return InputNotFound(f"{info.path.name}: file not found")
     return CorruptInput(f"{info.path.name}: the audio cannot be decoded ({last[:200]})")
+
+
+class AudioWriter:
+    """Stream float32 ``(n, 2)`` blocks into a file that ffmpeg encodes as it goes.
+
+    ``codec`` is an ffmpeg audio encoder (``pcm_s24le`` for a WAV stem, ``aac`` for the final
+    track); ``fmt`` the container (``wav``, ``mp4``). Exactly ``length`` seconds are written
+    (padded or trimmed), so AAC priming and short blocks never change the duration. Use as a
+    context manager; an exception inside the block stops ffmpeg and raises.
+    """
+
+    def __init__(self, path: Path, *, codec: str, fmt: str, length: float | None = None,
+                 extra: Sequence[str] = ()) -> None:
+        self.path = Path(path)
+        af = [] if length is None else [
+            "-af", f"apad=whole_dur={length:.6f},atrim=end={length:.6f}", "-t", f"{length:.6f}"]
+        self._args = [
+            "-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", str(CHANNELS), "-i", "pipe:0",
+            "-c:a", codec, *extra, *af, "-f", fmt, str(self.path),
+        ]
+        self._cm: contextlib.AbstractContextManager[subprocess.Popen] | None = None  # type: ignore[type-arg]
+        self._proc: subprocess.Popen | None = None  # type: ignore[type-arg]
+
+    def __enter__(self) -> AudioWriter:
+        self._cm = open_ffmpeg(self._args, stdin=True, stdout=False)
+        self._proc = self._cm.__enter__()
+        return self
+
+    def write(self, block: np.ndarray) -> None:
+        assert self._proc is not None and self._proc.stdin is not None
+        data = np.ascontiguousarray(block, dtype=np.float32).tobytes()
+        try:
+            self._proc.stdin.write(data)
+        except BrokenPipeError:
+            raise self._failure() from None
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        assert self._cm is not None and self._proc is not None
+        proc = self._proc
+        try:
+            if exc_type is None:
+                assert proc.stdin is not None
+                try:
+                    proc.stdin.close()
+                except BrokenPipeError:
+                    pass
+                proc.wait()
+                if proc.returncode != 0:
+                    raise self._failure()
+        finally:
+            self._cm.__exit__(exc_type, exc, tb)  # type: ignore[arg-type]
+
+    def _failure(self) -> Exception:
+        assert self._proc is not None
+        self._proc.wait()
+        err = self._proc.stderr.read().decode("utf-8", "replace") if self._proc.stderr else ""
+        return error_from_stderr(err, f"writing {self.path.name}")

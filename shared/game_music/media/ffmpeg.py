@@ -44,7 +44,7 @@ def ffmpeg_exe() -> str:
     return _resolve(os.environ.get(ENV_VAR))
 
 
-def _error_from_stderr(stderr: str, what: str) -> GameMusicError:
+def error_from_stderr(stderr: str, what: str) -> GameMusicError:
     low = stderr.lower()
     tail = " ".join(stderr.strip().splitlines()[-1:]) if stderr.strip() else "no output"
     if "no space left on device" in low:
@@ -94,7 +94,7 @@ def run_ffmpeg(
         raise
     stderr = "".join(stderr_chunks)
     if proc.returncode != 0:
-        raise _error_from_stderr(stderr, what)
+        raise error_from_stderr(stderr, what)
     if progress and duration:
         progress(1.0)
     return stderr

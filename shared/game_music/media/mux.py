@@ -119,13 +119,15 @@ def mux(
     start_s: float | None = None,
     end_s: float | None = None,
     max_true_peak: float | None = MAX_TRUE_PEAK_DBTP,
+    audio_encoded: bool = False,
 ) -> MuxReport:
     """Write an MP4 (H.264 + AAC 48 kHz stereo, ``+faststart``) to exactly ``output``.
 
     ``audio_wav`` starts at the input's start (or at ``start_s`` for a range) and is fitted to
     the video duration. ``progress`` receives fractions 0..1. When the encoded AAC's true peak
     exceeds ``max_true_peak`` (AAC overshoots on hard transients), the audio is encoded again
-    that much quieter.
+    that much quieter. With ``audio_encoded`` the audio file is already the finished AAC track
+    (exact length, checked by the caller) and is copied as it is.
     """
     output = Path(output)
     _check_output_dir(output)
@@ -145,16 +147,18 @@ def mux(
             "-c:v", "libx264", "-preset", X264_PRESET, "-crf", str(X264_CRF),
             "-profile:v", "high", "-pix_fmt", "yuv420p",
         ]
-    aac = output.with_name(f".{output.name}.audio.m4a")
+    aac = audio_wav if audio_encoded else output.with_name(f".{output.name}.audio.m4a")
     try:
-        _encode_aac(audio_wav, aac, length, max_true_peak)
+        if not audio_encoded:
+            _encode_aac(audio_wav, aac, length, max_true_peak)
         # The finished AAC track is copied in, so what was checked is what ships.
         args[args.index("-i", args.index("-i") + 1) + 1] = str(aac)
         args += ["-c:a", "copy", "-t", f"{length:.6f}",
                  "-movflags", "+faststart", "-f", "mp4", str(output)]
         run_ffmpeg(args, what=f"writing {output.name}", duration=length, progress=progress)
     finally:
-        aac.unlink(missing_ok=True)
+        if not audio_encoded:
+            aac.unlink(missing_ok=True)
     return MuxReport(video_copied=copy, reason=reason, width=size[0], height=size[1],
                      duration=length)
 

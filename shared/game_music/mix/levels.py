@@ -52,25 +52,31 @@ class LevelMeter:
     """Streaming measurement: ``add(music, game, voice)`` block by block, then ``levels()``."""
 
     def __init__(
-        self, speech: np.ndarray, sample_rate: int = 48000, *, hop: float = 0.02,
+        self, speech: np.ndarray | None = None, sample_rate: int = 48000, *, hop: float = 0.02,
         game: bool = True, voice: bool = False,
     ) -> None:
-        self._speech = np.asarray(speech, np.float32)
+        # ``speech`` may also be given to ``levels()``: a streaming caller knows it only after
+        # the pass that measured the game and voice tracks.
+        self._speech = np.zeros(0, np.float32) if speech is None else np.asarray(speech, np.float32)
         self._hop = hop
         self._music = LoudnessMeter(sample_rate, 2)
         self._game = LoudnessMeter(sample_rate, 2) if game else None
         self._voice = LoudnessMeter(sample_rate, 2) if voice else None
 
     def add(
-        self, music: np.ndarray, game: np.ndarray | None = None, voice: np.ndarray | None = None
+        self, music: np.ndarray | None, game: np.ndarray | None = None,
+        voice: np.ndarray | None = None,
     ) -> None:
-        self._music.add(music)
+        if music is not None:
+            self._music.add(music)
         if self._game is not None and game is not None:
             self._game.add(game)
         if self._voice is not None and voice is not None:
             self._voice.add(voice)
 
-    def levels(self) -> Levels:
+    def levels(self, speech: np.ndarray | None = None) -> Levels:
+        if speech is not None:
+            self._speech = np.asarray(speech, np.float32)
         music_lufs = self._music.integrated()
         game_lufs = self._game.integrated() if self._game is not None else -math.inf
         voice_lufs, source = -math.inf, "none"

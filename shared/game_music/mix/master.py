@@ -71,17 +71,20 @@ def master_blocks(
     target_lufs: float = TARGET_LUFS,
     ceiling_dbtp: float = CEILING_DBTP,
     progress: Callable[[float], None] | None = None,
+    measured: tuple[float, float] | None = None,
 ) -> MasterReport:
     """Streaming mastering. ``blocks()`` must return a fresh iterable over the same audio each
     time it is called (it is read two or three times); ``write`` receives the mastered audio
-    (float64 blocks, together exactly as long as the input)."""
-    meter = LoudnessMeter(sample_rate, channels)
-    peaks = TruePeakMeter(channels)
-    for block in blocks():
-        meter.add(block)
-        peaks.add(block)
-    input_lufs = meter.integrated()
-    input_peak = peaks.peak_db
+    (float64 blocks, together exactly as long as the input). ``measured`` = (integrated LUFS,
+    true peak dBTP) of the input when the caller already metered it (saves a pass)."""
+    if measured is None:
+        meter = LoudnessMeter(sample_rate, channels)
+        peaks = TruePeakMeter(channels)
+        for block in blocks():
+            meter.add(block)
+            peaks.add(block)
+        measured = (meter.integrated(), peaks.peak_db)
+    input_lufs, input_peak = measured
     if progress:
         progress(0.3)
     if not math.isfinite(input_lufs):

@@ -8,6 +8,7 @@ import logging
 import os
 import signal
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -16,12 +17,17 @@ from . import __version__
 from ._errors import Cancelled, GameMusicError, UsageError
 from ._progress import HumanReporter
 from .backends.base import Backend, RenderOptions
+from .batch import DEFAULT_WAIT_S, JobSpec, collect_inputs, parse_since, print_summary, run_batch
+from .batch import exit_code as batch_exit_code
 from .config import default_prompt, load_config
 from .events import Event
-from .jobs import resolve_output, run_job
+from .jobs import resolve_output
 from .request import STYLES
 
 log = logging.getLogger("game_music")
+
+#: Jobs in parallel for batches: 2 was 15-50 % faster than 1 on two busy cores.
+DEFAULT_JOBS = 2
 
 
 def _time_arg(text: str) -> str:
@@ -35,6 +41,16 @@ def _time_arg(text: str) -> str:
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a time or frame number: {text!r}") from None
     return t
+
+
+def _jobs_arg(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"not a number of jobs: {text!r}")
+    return n
 
 
 def _seconds(text: str) -> float:
@@ -70,6 +86,17 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--seed", type=int, help="another number gives another take")
     add.add_argument("--preview", action="store_true", help="render only the first 20 s, fast")
     add.add_argument("--json", action="store_true", help="JSON-line events on stdout")
+    bat = add.add_argument_group("batches (a folder or several recordings)")
+    bat.add_argument("-j", "--jobs", type=_jobs_arg, default=DEFAULT_JOBS,
+                     help=f"videos processed at the same time (default {DEFAULT_JOBS})")
+    bat.add_argument("--force", action="store_true", help="redo recordings already done")
+    bat.add_argument("--since", metavar="WHEN",
+                     help='only recordings since "2026-11-24 18:00", "18:00" or "3h" ago')
+    bat.add_argument("--newer-than", type=Path, metavar="FILE",
+                     help="only recordings modified after FILE")
+    bat.add_argument("--wait", type=float, default=DEFAULT_WAIT_S, metavar="SECONDS",
+                     help="how long to wait for a file still being written "
+                          f"(default {DEFAULT_WAIT_S:.0f})")
     rng = add.add_argument_group("source range (e.g. from an editor)")
     rng.add_argument("--start", type=_time_arg, help="start: seconds, m:ss, or frames like 300f")
     rng.add_argument("--end", type=_time_arg, help="end: seconds, m:ss, or frames like 900f")
@@ -146,7 +173,12 @@ def cmd_add(args: argparse.Namespace) -> int:
     from .prompt import parse_prompt
 
     config = load_config()
-    inputs = [Path(p) for p in args.inputs]
+    since = getattr(args, "since", None)
+    selection = collect_inputs(
+        args.inputs, since=parse_since(since) if since else None,
+        newer_than=getattr(args, "newer_than", None),
+    )
+    inputs = list(selection.paths)
     if args.output and len(inputs) > 1 and not (
         args.output.endswith(("/", os.sep)) or Path(args.output).is_dir()
     ):
@@ -160,10 +192,10 @@ def cmd_add(args: argparse.Namespace) -> int:
     if args.seed is not None:
         request = request.replace(seed=args.seed)
     backend_name = args.backend or config.get("backend") or "local"
-    backend = make_backend(backend_name, prompt)
+    make_backend(backend_name, prompt)  # fail early on a bad backend setup
     reporter = None if args.json else HumanReporter()
     emit = _emitter(args.json, reporter)
-    worst = 0
+    specs = []
     for inp in inputs:
         options = RenderOptions(
             preview=args.preview,
@@ -173,13 +205,20 @@ def cmd_add(args: argparse.Namespace) -> int:
         if args.start or args.end:
             options = _with_range(options, inp, args)
         output = resolve_output(inp, args.output, preview=args.preview)
-        try:
-            run_job(inp, request, output, backend, emit, options=options, prompt=prompt)
-        except Cancelled:
-            raise
-        except GameMusicError as exc:
-            worst = exc.exit_code
-    return worst
+        specs.append(JobSpec(inp, request, output, options))
+    if not specs:
+        print(f"game-music: no recordings to process ({selection.not_selected} not selected)",
+              file=sys.stderr)
+        return 0
+    t0 = time.monotonic()
+    outcomes = run_batch(
+        specs, lambda: make_backend(backend_name, prompt), emit, batch=selection.batch,
+        jobs=getattr(args, "jobs", 1), force=getattr(args, "force", False),
+        wait=getattr(args, "wait", DEFAULT_WAIT_S), prompt=prompt, json_events=args.json,
+    )
+    if selection.batch and not args.json:
+        print_summary(outcomes, time.monotonic() - t0, selection.not_selected)
+    return batch_exit_code(outcomes)
 
 
 def _with_range(options: RenderOptions, inp: Path, args: argparse.Namespace) -> RenderOptions:

@@ -91,6 +91,7 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
             raise CorruptInput(f"{p.name}: the video stream has no picture size (damaged file?)")
         start = float(container.start_time / av.time_base) if container.start_time else 0.0
         fps = vs.average_rate or vs.guessed_rate or vs.base_rate or Fraction(30)
+        rotation = _rotation(container, vs)  # before the tail scan moves the read position
         duration = _video_duration(container, vs, start)
         if duration <= 0:
             raise CorruptInput(f"{p.name}: no video frames could be read (damaged file?)")
@@ -104,7 +105,7 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
             fps=Fraction(fps),
             duration=duration,
             bit_rate=ctx.bit_rate or None,
-            rotation=_rotation(vs),
+            rotation=rotation,
         )
         audio = tuple(
             AudioStream(
@@ -146,14 +147,26 @@ def _is_cover_art(stream: av.video.stream.VideoStream) -> bool:
     return bool(stream.disposition & av.stream.Disposition.attached_pic)
 
 
-def _rotation(stream: av.video.stream.VideoStream) -> int:
+def _rotation(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> int:
+    """Clockwise degrees a player turns the picture (phone videos are stored sideways)."""
     rotate = stream.metadata.get("rotate")
     if rotate:
         try:
             return int(float(rotate)) % 360
         except ValueError:
             return 0
-    return 0
+    # Current ffmpeg keeps the MP4/MOV display matrix as side data, not a "rotate" tag; PyAV
+    # shows it on decoded frames only, so decode the first one.
+    if not any(n in ("mov", "mp4") for n in container.format.name.split(",")):
+        return 0
+    try:
+        frame = next(container.decode(stream), None)
+    except (av.error.FFmpegError, ValueError):
+        return 0
+    finally:
+        container.seek(0)
+    counter_clockwise = getattr(frame, "rotation", 0) or 0
+    return int(round(-counter_clockwise)) % 360
 
 
 def _video_duration(container: av.container.InputContainer, vs: av.video.stream.VideoStream,

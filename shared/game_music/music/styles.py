@@ -227,3 +227,5 @@ for _style in (
     ),
 ):
     register(_style)
+
+from . import styles_band  # noqa: E402,F401,I001

@@ -1,0 +1,186 @@
+"""Guitars: Karplus-Strong strings, power chords, palm mutes, an amp and a cabinet.
+
+A plucked string is rendered once per (pitch, mute, take, rate) with Karplus-Strong,
+vectorised one period at a time, then resampled to the exact pitch and cached; a chord is the
+sum of its strings. Distortion is applied to each take's bus (so chord tones intermodulate as
+through a real amp), then the cabinet: high-pass 80 Hz, a bump near 120 Hz, low-pass ~5 kHz.
+Two takes with their own strings and timing sit hard left and right (double tracking).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from scipy import signal
+
+from .band import (
+    BandSynth,
+    Voice,
+    chain,
+    compress,
+    env_fast,
+    hz,
+    osc,
+    peak,
+    phase,
+    shaped_table,
+    shelf,
+    sos,
+)
+from .drums import kit_voice
+from .keys import sub_bass_voice
+
+_PLUCK_S = 2.5
+
+
+@lru_cache(maxsize=256)
+def pluck(midi: int, mute: bool, take: int, sr: int) -> np.ndarray:
+    """One plucked string at ``midi`` (integer pitch), ``_PLUCK_S`` seconds (or less muted)."""
+    f = float(hz(midi))
+    period = sr / f
+    N = int(np.floor(period))
+    seconds = 0.45 if mute else _PLUCK_S
+    total = int(seconds * sr * (N / period)) + 2 * N
+    r = np.random.default_rng((midi, int(mute), take, sr))
+    exc = r.uniform(-1.0, 1.0, N)
+    # Pick position and brightness: a comb and a gentle low-pass on the burst.
+    exc = exc - np.roll(exc, N // 5)
+    exc = signal.lfilter([0.5, 0.5], [1.0], exc)
+    g = 0.985 if mute else 0.9995
+    y = np.zeros(total)
+    y[:N] = exc
+    w = 0.35 if mute else 0.5  # muted strings lose highs faster
+    prev = 0.0
+    for s in range(N, total, N):
+        blk = y[s - N : s]
+        e = min(N, total - s)
+        shifted = np.concatenate([[prev], blk[:-1]])
+        y[s : s + e] = (g * ((1.0 - w) * blk + w * shifted))[:e]
+        prev = blk[-1]
+    # The loop plays at sr / (N + 1/2); stretch it to the exact pitch.
+    actual = sr / (N + 0.5)
+    pos = np.arange(int(seconds * sr)) * (f / actual)
+    out = np.interp(pos, np.arange(total), y)
+    fade = int(0.02 * sr)
+    out[-fade:] *= np.linspace(1.0, 0.0, fade)
+    return out / max(np.abs(out).max(), 1e-9)
+
+
+def power_chord_voice(take: int, *, drive: float, **kw) -> Voice:
+    """Root, fifth and octave; ``mode`` 1 = palm-muted."""
+
+    def render(note, t, sr, gate):
+        root = int(round(float(note["pitch"])))
+        mute = bool(note["mode"])
+        i = np.rint(t * sr).astype(np.int64)
+        y = np.zeros(len(t))
+        for k, iv in enumerate((0, 7, 12)):
+            s = pluck(root + iv, mute, take * 3 + k, sr)
+            j = i - int(0.004 * sr * k)  # the pick crosses the strings
+            ok = (j >= 0) & (j < len(s))
+            y[ok] += s[j[ok]]
+        env = env_fast(t, gate, 0.001, 10.0, 1.0, 0.03 if mute else 0.06, every=16)
+        return y * env * (float(note["vol"]) / 15.0)
+
+    return Voice(render, tail=0.4, post=_amp(drive), **kw)
+
+
+def clean_voice(**kw) -> Voice:
+    def render(note, t, sr, gate):
+        s = pluck(int(round(float(note["pitch"]))), False, 7, sr)
+        i = np.rint(t * sr).astype(np.int64)
+        y = np.zeros(len(t))
+        ok = i < len(s)
+        y[ok] = s[i[ok]]
+        return y * env_fast(t, gate, 0.001, 10.0, 1.0, 0.2, every=16) * (float(note["vol"]) / 15.0)
+
+    return Voice(render, tail=1.2, **kw)
+
+
+def lead_voice(*, drive: float, **kw) -> Voice:
+    """A sustaining lead: a bright saw with vibrato and bends into the same amp."""
+
+    def render(note, t, sr, gate):
+        m = float(note["pitch"])
+        f = float(hz(m))
+        slide = float(note["slide"]) * 2.0
+        ph = phase(
+            f,
+            t,
+            vib=max(float(note["vib"]), 10.0) * 1.6,
+            vib_rate=5.8,
+            vib_delay=0.2,
+            slide=slide,
+            slide_t=0.07,
+        )
+        tab = shaped_table("lead", int(round(m)), sr)
+        y = osc(tab, ph)
+        return y * env_fast(t, gate, 0.005, 0.8, 0.8, 0.12, every=16) * (float(note["vol"]) / 15.0)
+
+    return Voice(render, tail=0.8, post=_amp(drive, lead=True), **kw)
+
+
+def _amp(drive: float, *, lead: bool = False):
+    def post(x: np.ndarray, i0: int, sr: int) -> np.ndarray:
+        if x.ndim == 2:
+            x = x.mean(axis=0)
+        pre = _pre_sos(sr, lead)
+        y = signal.sosfilt(pre, x)
+        y = np.tanh(drive * y)
+        y = np.clip(1.25 * y, -1.0, 1.0)  # the power amp's hard edge
+        return signal.sosfilt(_cab_sos(sr), y) * 0.5
+
+    return post
+
+
+@lru_cache(maxsize=16)
+def _pre_sos(sr: int, lead: bool) -> np.ndarray:
+    # Tighten the lows before the gain (no flub), a mid push the way a tube screamer does.
+    return chain(
+        sos("highpass", 160.0 if not lead else 250.0, sr, 1),
+        peak(800.0, 6.0, 0.8, sr),
+        sos("lowpass", 4500.0, sr, 1),
+    )
+
+
+@lru_cache(maxsize=16)
+def _cab_sos(sr: int) -> np.ndarray:
+    return chain(
+        sos("highpass", 80.0, sr, 2),
+        peak(120.0, 4.0, 1.0, sr),
+        peak(2500.0, 2.0, 1.2, sr),
+        sos("lowpass", 5000.0, sr, 4),
+    )
+
+
+def _rock_bus(x: np.ndarray, sr: int) -> np.ndarray:
+    x = signal.sosfilt(_bus_sos(sr), x, axis=-1)
+    return compress(x, sr, thresh_db=-16.0, ratio=3.0, release=0.12)
+
+
+@lru_cache(maxsize=8)
+def _bus_sos(sr: int) -> np.ndarray:
+    return chain(sos("highpass", 30.0, sr, 2), peak(350.0, -2.0, 0.9, sr), shelf(10000.0, -2.0, sr))
+
+
+def rock_synth(sample_rate: int, bpm: float) -> BandSynth:
+    from ..styles_band import CH_GTR_L, CH_GTR_R, CH_HAT2, CH_KICK2
+
+    voices: dict[int | str, Voice] = {
+        CH_GTR_L: power_chord_voice(0, drive=14.0, pan=-0.9, gain=0.6, high=True),
+        CH_GTR_R: power_chord_voice(1, drive=14.0, pan=0.9, gain=0.6, high=True),
+        "lead": lead_voice(drive=9.0, gain=0.36, send=0.3, high=True, pan=0.05),
+        "counter": lead_voice(drive=9.0, gain=0.22, high=True, pan=-0.3),
+        "arp": clean_voice(gain=0.45, send=0.3, high=True, pan=0.3),
+        "final": lead_voice(drive=6.0, gain=0.3, send=0.4, high=True),
+        "bass": sub_bass_voice(gain=0.7, rel=0.05, drive=2.5),
+        "kick": kit_voice("rock", "kick", gain=0.8, high=True),
+        CH_KICK2: kit_voice("rock", "kick", gain=0.8, high=True),
+        "snare": kit_voice("rock", "snare", gain=0.7, send=0.25, high=True),
+        "hat": kit_voice("rock", "hat", gain=0.22, high=True, pan=0.25),
+        CH_HAT2: kit_voice("rock", "hat", gain=0.2, high=True, pan=0.25),
+        "crash": kit_voice("rock", "crash", gain=0.35, high=True, pan=-0.2),
+        "tom": kit_voice("rock", "tom", gain=0.6, high=True),
+    }
+    return BandSynth(sample_rate, voices, gain=0.8, reverb=(1.1, 1.0, 4000.0, 0.01), bus=_rock_bus)

@@ -1,0 +1,286 @@
+"""Keys and pads: a tine e-piano and tape for lo-fi; pads, bells and a drone for ambient.
+
+The e-piano is two-operator FM (a 1:1 modulator whose index falls after the hammer: the
+"bark"), plus a short high tine partial and a soft second harmonic. Bells are FM with an
+inharmonic 1:3.5 modulator. Lo-fi's tape is a global-time delay modulation (wow and flutter)
+plus vinyl crackle and hiss drawn per fixed block of the timeline, so any range renders alike.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from scipy import signal
+
+from .band import (
+    BandSynth,
+    Voice,
+    chain,
+    compress,
+    env_fast,
+    hz,
+    loop_index,
+    osc,
+    peak,
+    phase,
+    shaped_table,
+    shelf,
+    sos,
+)
+from .drums import kit_voice
+from .orchestra import ensemble_loop
+
+TWO_PI = 2.0 * np.pi
+
+
+def _vol(note) -> float:
+    return float(note["vol"]) / 15.0
+
+
+@lru_cache(maxsize=512)
+def epiano_shot(midi: int, level: int, bark: float, sr: int) -> np.ndarray:
+    """One e-piano note held for ``_EP_S`` seconds at velocity step ``level`` (0..7)."""
+    t = np.arange(int(_EP_S * sr)) / sr
+    f = float(hz(midi))
+    v = (level + 1) / 8.0
+    ph = TWO_PI * f * t
+    index = bark * (0.25 + 1.6 * v * np.exp(-t / 0.35))
+    y = np.sin(ph + index * np.sin(ph))
+    y += 0.2 * np.sin(2.0 * ph) * np.exp(-t / 0.5)
+    if 7.0 * f < 0.45 * sr:  # the tine's ping
+        y += 0.12 * v * np.sin(7.0 * ph) * np.exp(-t / 0.04)
+    tau = 2.2 * 2.0 ** (-(midi - 60.0) / 24.0)  # low notes ring longer
+    y *= np.minimum(t / 0.004, 1.0) * np.exp(-t / tau)
+    y[-int(0.3 * sr) :] *= np.linspace(1.0, 0.0, int(0.3 * sr))
+    return y
+
+
+_EP_S = 4.5
+
+
+def _shot(s: np.ndarray, t: np.ndarray, sr: int) -> np.ndarray:
+    i = np.rint(t * sr).astype(np.int64)
+    y = np.zeros(len(t))
+    ok = i < len(s)
+    y[ok] = s[i[ok]]
+    return y
+
+
+def epiano_voice(*, bark: float = 1.0, **kw) -> Voice:
+    def render(note, t, sr, gate):
+        v = _vol(note)
+        s = epiano_shot(int(round(float(note["pitch"]))), min(7, int(v * 8)), bark, sr)
+        rel = np.exp(-np.maximum(t - gate, 0.0) / 0.22)  # the damper
+        return _shot(s, t, sr) * rel * v
+
+    return Voice(render, tail=1.4, **kw)
+
+
+@lru_cache(maxsize=256)
+def bell_shot(midi: int, sr: int) -> np.ndarray:
+    t = np.arange(int(6.0 * sr)) / sr
+    f = float(hz(midi))
+    ph = TWO_PI * f * t
+    index = 2.2 * np.exp(-t / 1.2) + 0.3
+    mod = np.sin(3.5 * ph) if 3.5 * f < 0.45 * sr else 0.0
+    y = np.sin(ph + index * mod) + 0.25 * np.sin(2.0 * ph) * np.exp(-t / 1.0)
+    y *= np.minimum(t / 0.003, 1.0) * np.exp(-t / 2.8)
+    y[-int(0.2 * sr) :] *= np.linspace(1.0, 0.0, int(0.2 * sr))
+    return y
+
+
+def bell_voice(**kw) -> Voice:
+    def render(note, t, sr, gate):
+        return _shot(bell_shot(int(round(float(note["pitch"]))), sr), t, sr) * _vol(note)
+
+    return Voice(render, tail=6.0, oneshot=True, **kw)
+
+
+def pad_voice(
+    kind: str = "pad",
+    *,
+    att: float = 2.0,
+    rel: float = 2.5,
+    voices: int = 4,
+    cents: float = 9.0,
+    **kw,
+) -> Voice:
+    """A slow ensemble pad, wide (odd voices left, even right), drifting a few cents."""
+
+    def render(note, t, sr, gate):
+        loop = ensemble_loop(kind, int(round(float(note["pitch"]))), sr, voices, cents, 5.0, 0.0)
+        idx = loop_index(np.rint(t * sr).astype(np.int64), loop.shape[1], sr)
+        env = env_fast(t, gate, att, 4.0, 0.8, rel, smooth=True)
+        return loop[:, idx] * (env * _vol(note) * 1.3)
+
+    return Voice(render, tail=rel * 5.0, **kw)
+
+
+def soft_lead_voice(kind: str = "glass", *, att: float = 0.06, rel: float = 0.3, **kw) -> Voice:
+    """A breathy, rounded lead (flute/ocarina-like) with delayed vibrato."""
+
+    def render(note, t, sr, gate):
+        m = float(note["pitch"])
+        tab = shaped_table(kind, int(round(m)), sr)
+        f = float(hz(m))
+        ph = phase(
+            f,
+            t,
+            vib=max(float(note["vib"]), 12.0),
+            vib_delay=0.25,
+            slide=float(note["slide"]),
+            slide_t=0.05,
+        )
+        y = 0.6 * osc(tab, ph) + 0.4 * np.sin(TWO_PI * ph)
+        return y * env_fast(t, gate, att, 1.2, 0.7, rel, smooth=True) * _vol(note)
+
+    return Voice(render, tail=rel * 6.0, **kw)
+
+
+def sub_bass_voice(*, att: float = 0.008, rel: float = 0.12, drive: float = 1.0, **kw) -> Voice:
+    def render(note, t, sr, gate):
+        m = float(note["pitch"])
+        f = float(hz(m))
+        ph = phase(f, t, slide=float(note["slide"]) * 0.3, slide_t=0.03)
+        y = np.sin(TWO_PI * ph) + 0.25 * osc(shaped_table("bass", int(round(m)), sr), ph)
+        if drive != 1.0:
+            y = np.tanh(drive * y) / np.tanh(drive)
+        return y * env_fast(t, gate, att, 0.8, 0.6, rel, every=8) * _vol(note)
+
+    return Voice(render, tail=rel * 6.0, **kw)
+
+
+# -- lo-fi ------------------------------------------------------------------------------------
+WOW_HZ, WOW_CENTS = 0.55, 9.0
+FLUTTER_HZ, FLUTTER_CENTS = 7.3, 2.5
+CRACKLE_DBFS = -40.0
+_BLOCK = 2048
+
+
+def _tape(x: np.ndarray, i0: int, sr: int) -> np.ndarray:
+    """Wow and flutter: read the mix through a delay that breathes with absolute time."""
+    n = x.shape[1]
+    t = (i0 + np.arange(n)) / sr
+    k = 1200.0 / np.log(2.0)
+    a_w = WOW_CENTS / k / (TWO_PI * WOW_HZ)
+    a_f = FLUTTER_CENTS / k / (TWO_PI * FLUTTER_HZ)
+    d = 0.004 + a_w * np.sin(TWO_PI * WOW_HZ * t) + a_f * np.sin(TWO_PI * FLUTTER_HZ * t + 1.3)
+    pos = np.arange(n) - d * sr
+    out = np.empty_like(x)
+    for c in range(2):
+        out[c] = np.interp(pos, np.arange(n), x[c])
+    return out
+
+
+def _vinyl(i0: int, n: int, sr: int) -> np.ndarray:
+    """Crackle and hiss for low-rate samples [i0, i0 + n): a fixed draw per timeline block."""
+    b0, b1 = i0 // _BLOCK, (i0 + n - 1) // _BLOCK + 1
+    parts = []
+    for b in range(b0, b1):
+        r = np.random.default_rng((0x5EED, b & 0xFFFF_FFFF_FFFF))
+        blk = r.standard_normal(_BLOCK) * 0.18  # hiss
+        k = r.poisson(14.0 * _BLOCK / sr)  # ~14 pops a second
+        pos = r.integers(0, _BLOCK, size=k)
+        blk[pos] += r.choice([-1.0, 1.0], size=k) * r.uniform(1.0, 6.0, size=k)
+        parts.append(blk)
+    y = np.concatenate(parts)[i0 - b0 * _BLOCK : i0 - b0 * _BLOCK + n]
+    y = signal.sosfilt(sos("bandpass", (500.0, 5000.0), sr), y)
+    return y * 10.0 ** (CRACKLE_DBFS / 20.0)
+
+
+def _lofi_low(x: np.ndarray, i0: int, sr: int) -> np.ndarray:
+    x = _tape(x, i0, sr)
+    x = signal.sosfilt(_lofi_sos(sr), x, axis=-1)
+    x += _vinyl(i0, x.shape[1], sr)[None, :]
+    return x
+
+
+_SOS: dict[tuple[str, int], np.ndarray] = {}
+
+
+def _lofi_sos(sr: int) -> np.ndarray:
+    s = _SOS.get(("lofi", sr))
+    if s is None:
+        s = _SOS[("lofi", sr)] = chain(
+            sos("lowpass", 6500.0, sr, 2),  # the dusty top
+            sos("highpass", 30.0, sr, 1),
+            peak(250.0, -2.0, 0.8, sr),
+            peak(110.0, 2.0, 0.9, sr),  # warmth
+        )
+    return s
+
+
+def _lofi_bus(x: np.ndarray, sr: int) -> np.ndarray:
+    return compress(x, sr, thresh_db=-18.0, ratio=2.5, release=0.2)
+
+
+def lofi_synth(sample_rate: int, bpm: float) -> BandSynth:
+    from ..styles_band import CH_KEYS
+
+    voices: dict[int | str, Voice] = {
+        **{
+            ch: epiano_voice(pan=p, gain=0.5, send=0.25, duck=0.35)
+            for ch, p in zip(CH_KEYS, (-0.25, -0.08, 0.08, 0.25), strict=True)
+        },
+        "lead": epiano_voice(bark=0.6, gain=0.55, send=0.3, pan=0.1),
+        "final": epiano_voice(gain=0.5, send=0.3),
+        "bass": sub_bass_voice(gain=0.85, rel=0.08, drive=1.6),
+        "kick": kit_voice("lofi", "kick", gain=0.9),
+        "snare": kit_voice("lofi", "snare", gain=0.5, send=0.25, pan=0.05),
+        "hat": kit_voice("lofi", "hat", gain=0.2, pan=0.2),
+        "crash": kit_voice("lofi", "crash", gain=0.16, send=0.2),
+        "tom": kit_voice("lofi", "tom", gain=0.5),
+    }
+    return BandSynth(
+        sample_rate,
+        voices,
+        gain=0.6,
+        reverb=(1.2, 1.1, 3000.0, 0.015),
+        bus=_lofi_bus,
+        low_bus=_lofi_low,
+    )
+
+
+# -- ambient ----------------------------------------------------------------------------------
+def _ambient_bus(x: np.ndarray, sr: int) -> np.ndarray:
+    s = _SOS.get(("ambient", sr))
+    if s is None:
+        s = _SOS[("ambient", sr)] = chain(
+            sos("highpass", 35.0, sr, 2), peak(350.0, -2.5, 0.8, sr), shelf(8000.0, -2.0, sr, True)
+        )
+    x = signal.sosfilt(s, x, axis=-1)
+    return compress(x, sr, thresh_db=-22.0, ratio=1.8, release=0.5)
+
+
+def ambient_synth(sample_rate: int, bpm: float) -> BandSynth:
+    from ..styles_band import CH_DRONE, CH_ECHO, CH_PADS
+
+    voices: dict[int | str, Voice] = {
+        **{
+            ch: pad_voice(pan=p, gain=0.45, send=0.6)
+            for ch, p in zip(CH_PADS, (-0.4, -0.15, 0.15, 0.4), strict=True)
+        },
+        CH_DRONE: pad_voice(
+            "strings_low", att=3.0, rel=3.0, voices=3, cents=5.0, gain=0.5, send=0.4
+        ),
+        CH_ECHO: bell_voice(pan=-0.6, gain=0.4, send=0.8),
+        CH_ECHO + 1: bell_voice(pan=0.6, gain=0.4, send=0.8),
+        "arp": bell_voice(pan=0.1, gain=0.45, send=0.6),
+        "lead": soft_lead_voice(att=0.25, rel=0.8, gain=0.45, send=0.6),
+        "final": pad_voice(att=1.0, gain=0.45, send=0.6),
+        "bass": sub_bass_voice(att=0.6, rel=1.2, gain=0.7, send=0.1),
+        "kick": kit_voice("orchestral", "boom", gain=0.45, send=0.4),
+        "hat": kit_voice("ambient", "shaker", gain=0.12, send=0.5, high=True),
+        "snare": kit_voice("lofi", "snare", gain=0.2, send=0.5),
+        "crash": kit_voice("ambient", "crash", gain=0.1, send=0.6, high=True),
+        "tom": kit_voice("lofi", "tom", gain=0.3, send=0.5),
+    }
+    return BandSynth(
+        sample_rate,
+        voices,
+        gain=0.7,
+        reverb=(3.6, 3.2, 2500.0, 0.04),
+        low_rate=24000.0,
+        bus=_ambient_bus,
+    )

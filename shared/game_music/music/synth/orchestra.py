@@ -1,0 +1,214 @@
+"""A synthesized orchestra: string sections, brass, choir, harp, timpani, in a hall.
+
+Sections are ensembles of band-limited saw tables whose spectra carry the filtering (strings
+dark above 4 kHz, choir formants), so a whole section costs a few table reads per sample at
+the low rate. Brass brightens with its envelope by blending a dark and a bright table.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+from scipy import signal
+
+from .band import (
+    LOOP_S,
+    BandSynth,
+    Voice,
+    chain,
+    compress,
+    env_fast,
+    hz,
+    loop_index,
+    make_loop,
+    osc,
+    peak,
+    phase,
+    shaped_table,
+    shelf,
+    sos,
+)
+from .drums import kit_voice, timpani_voice
+
+# Extra channels written by the orchestral arrangement.
+CH_STRINGS = (4, 5, 6, 7)
+CH_TIMPANI = 8
+CH_VIOLINS = 9  # the melody in violins (otherwise horns)
+CH_CELLI = 10  # ostinato
+
+
+def _vol(note) -> float:
+    return float(note["vol"]) / 15.0
+
+
+@lru_cache(maxsize=512)
+def ensemble_loop(
+    kind: str, midi: int, sr: int, voices: int, cents: float, vib: float, vib_delay: float
+) -> np.ndarray:
+    """A section of ``voices`` players spread over +-``cents`` (alternately left and right),
+    rendered once per pitch as a seamless loop: (2, n)."""
+    t = np.arange(int(LOOP_S * sr)) / sr
+    tab = shaped_table(kind, midi, sr)
+    f = float(hz(midi))
+    out = np.zeros((2, len(t)))
+    for k in range(voices):
+        d = cents * (2.0 * k / max(voices - 1, 1) - 1.0) if voices > 1 else 0.0
+        ph = phase(
+            f * 2.0 ** (d / 1200.0),
+            t,
+            vib=vib,
+            vib_rate=4.8 + 0.37 * k,
+            vib_delay=vib_delay * (0.8 + 0.1 * k),
+        )
+        out[k % 2] += osc(tab, ph + 0.137 * k)  # players are not phase-locked
+    out = 0.8 * out + 0.2 * out[::-1]  # wide, not two separate rooms
+    return make_loop(out * (1.6 / voices), sr)
+
+
+def ensemble(
+    note,
+    t: np.ndarray,
+    sr: int,
+    kind: str,
+    *,
+    voices: int,
+    cents: float,
+    vib: float = 12.0,
+    vib_delay: float = 0.3,
+) -> np.ndarray:
+    loop = ensemble_loop(kind, int(round(float(note["pitch"]))), sr, voices, cents, vib, vib_delay)
+    idx = loop_index(np.rint(t * sr).astype(np.int64), loop.shape[1], sr)
+    return loop[:, idx]
+
+
+def strings_voice(*, att: float = 0.15, rel: float = 0.35, voices: int = 6, **kw) -> Voice:
+    def render(note, t, sr, gate):
+        env = env_fast(t, gate, att, 1.5, 0.85, rel, smooth=True)
+        return ensemble(note, t, sr, "strings", voices=voices, cents=12.0) * (env * _vol(note))
+
+    return Voice(render, tail=rel * 6, **kw)
+
+
+def low_strings_voice(**kw) -> Voice:
+    """Celli and basses: spiccato on short notes, sustained on long ones."""
+
+    def render(note, t, sr, gate):
+        short = gate < 0.3
+        env = env_fast(
+            t,
+            gate,
+            0.012 if short else 0.09,
+            0.18 if short else 1.0,
+            0.35 if short else 0.8,
+            0.09 if short else 0.3,
+            smooth=not short,
+        )
+        y = ensemble(note, t, sr, "strings_low", voices=3, cents=9.0, vib=6.0 if short else 10.0)
+        return y * (env * _vol(note))
+
+    return Voice(render, tail=1.8, **kw)
+
+
+def brass_voice(**kw) -> Voice:
+    """Horns/trumpets: a scoop into the note, brighter the louder the envelope."""
+
+    def render(note, t, sr, gate):
+        m = int(round(float(note["pitch"])))
+        env = env_fast(t, gate, 0.06, 0.6, 0.7, 0.18, smooth=True)
+        f = float(hz(float(note["pitch"])))
+        dark, bright = shaped_table("brass_dark", m, sr), shaped_table("brass_bright", m, sr)
+        y = np.zeros(len(t))
+        slide = float(note["slide"]) or -0.25
+        for d in (-4.0, 4.0):
+            ph = phase(
+                f * 2.0 ** (d / 1200.0), t, vib=10.0, vib_delay=0.35, slide=slide, slide_t=0.06
+            )
+            lev = env * (0.55 + 0.45 * _vol(note))
+            y += osc(dark, ph) * (1.0 - lev) + osc(bright, ph) * lev
+        return y * (0.8 * env * _vol(note))
+
+    return Voice(render, tail=1.2, **kw)
+
+
+def choir_voice(**kw) -> Voice:
+    def render(note, t, sr, gate):
+        env = env_fast(t, gate, 0.45, 2.0, 0.8, 0.6, smooth=True)
+        return ensemble(note, t, sr, "choir", voices=4, cents=10.0, vib=14.0, vib_delay=0.4) * (
+            env * _vol(note)
+        )
+
+    return Voice(render, tail=3.6, **kw)
+
+
+@lru_cache(maxsize=256)
+def harp_shot(midi: int, sr: int) -> np.ndarray:
+    t = np.arange(int(2.2 * sr)) / sr
+    y = osc(shaped_table("harp", midi, sr), float(hz(midi)) * t)
+    y *= np.exp(-t / (0.9 - 0.004 * midi)) * np.minimum(t / 0.002, 1.0)
+    y[-int(0.05 * sr) :] *= np.linspace(1.0, 0.0, int(0.05 * sr))
+    return y
+
+
+def harp_voice(**kw) -> Voice:
+    """Harp (or pizzicato): a plucked, decaying tone; chip-style arpeggio notes become rolled
+    chords."""
+
+    def render(note, t, sr, gate):
+        m = int(round(float(note["pitch"])))
+        tones = [0]
+        if note["arp1"] or note["arp2"]:
+            tones += [int(note["arp1"]), int(note["arp2"]), 12]
+        y = np.zeros(len(t))
+        i = np.rint(t * sr).astype(np.int64)
+        for k, iv in enumerate(tones):
+            s = harp_shot(m + iv, sr)
+            j = i - int(0.045 * sr) * k
+            ok = (j >= 0) & (j < len(s))
+            y[ok] += s[j[ok]]
+        return y * (0.7 * _vol(note) / len(tones) ** 0.5)
+
+    return Voice(render, tail=2.2, **kw)
+
+
+def _bus(x: np.ndarray, sr: int) -> np.ndarray:
+    x = signal.sosfilt(_bus_sos(sr), x, axis=-1)
+    return compress(x, sr, thresh_db=-20.0, ratio=2.0, release=0.3)
+
+
+_BUS: dict[int, np.ndarray] = {}
+
+
+def _bus_sos(sr: int) -> np.ndarray:
+    s = _BUS.get(sr)
+    if s is None:
+        s = _BUS[sr] = chain(
+            sos("highpass", 35.0, sr, 2),
+            peak(300.0, -2.5, 0.9, sr),  # less mud
+            shelf(9000.0, -2.0, sr, True),  # a bed under a video
+        )
+    return s
+
+
+def orchestra_synth(sample_rate: int, bpm: float) -> BandSynth:
+    voices: dict[int | str, Voice] = {
+        **{
+            ch: strings_voice(pan=p, gain=0.42, send=0.55)
+            for ch, p in zip(CH_STRINGS, (-0.35, -0.1, 0.15, 0.35), strict=True)
+        },
+        CH_VIOLINS: strings_voice(att=0.08, voices=5, pan=-0.15, gain=0.75, send=0.45),
+        CH_CELLI: low_strings_voice(pan=0.25, gain=0.7, send=0.35),
+        CH_TIMPANI: timpani_voice(gain=0.9, send=0.35),
+        "lead": brass_voice(pan=0.15, gain=0.75, send=0.45),
+        "counter": brass_voice(pan=-0.3, gain=0.45, send=0.5),
+        "pad": choir_voice(gain=0.5, send=0.7),
+        "arp": harp_voice(pan=0.3, gain=0.5, send=0.45),
+        "bass": low_strings_voice(gain=0.75, send=0.3),
+        "final": strings_voice(att=0.3, voices=6, gain=0.6, send=0.6),
+        "kick": kit_voice("orchestral", "kick", gain=0.8, send=0.4),
+        "snare": kit_voice("orchestral", "snare", gain=0.35, send=0.35, high=True, pan=0.1),
+        "hat": kit_voice("orchestral", "shaker", gain=0.07, send=0.2, high=True),
+        "crash": kit_voice("orchestral", "crash", gain=0.22, send=0.5, high=True),
+        "tom": kit_voice("orchestral", "tom", gain=0.6, send=0.4),
+    }
+    return BandSynth(sample_rate, voices, gain=0.55, reverb=(2.6, 2.4, 3000.0, 0.03), bus=_bus)

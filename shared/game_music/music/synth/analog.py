@@ -208,7 +208,8 @@ class Patch:
     drift: float = 3.0
     kick_hz: tuple[float, float] = (150.0, 48.0)
     kick_decay: float = 0.3
-    gain: float = 0.55
+    kick_gain: float = 1.2
+    gain: float = 0.4
 
 
 SYNTHWAVE = Patch()
@@ -233,7 +234,8 @@ EDM = Patch(
     drift=1.0,
     kick_hz=(190.0, 50.0),
     kick_decay=0.36,
-    gain=0.5,
+    kick_gain=2.0,
+    gain=0.32,
 )
 
 _R = ROLE
@@ -275,7 +277,12 @@ class AnalogSynth:
             pitch, vol = float(nt["pitch"]), float(nt["vol"]) / 15.0
             if ch == NOISE:
                 out.append((start, dur, pitch, vol, role, nt))
+                beat = start / spb
+                if self.p.clap and role == _R["snare"] and abs(beat - round(beat)) < 0.01:
+                    out.append((start, dur, 11.0, vol, _R["kick"], nt))  # the floor under a clap
                 continue
+            if ch == TRIANGLE:
+                role = _R["bass"]  # the final note of the bass line is still the bass
             arp = (int(nt["arp1"]), int(nt["arp2"]))
             if role == _R["arp"] and arp != (0, 0):
                 step = int(round(self.p.arp_steps * spb))
@@ -285,7 +292,7 @@ class AnalogSynth:
                 continue
             if role == _R["final"] and arp != (0, 0):
                 for iv in (0, arp[0], arp[1]):
-                    out.append((start, dur, pitch + iv, vol * 0.6, _R["pad"], nt))
+                    out.append((start, dur, pitch + iv, vol * 0.6, role, nt))
                 continue
             if role == _R["bass"] and self.p.bass_steps and dur > 1.2 * self.p.bass_steps * spb:
                 step = int(round(self.p.bass_steps * spb))
@@ -370,6 +377,8 @@ class AnalogSynth:
                 y0 = square(drift_phase(f, t, t0, p.drift), f / sr, 0.3)
                 y = fx.pan(y0, 0.35) * (env * vol * 0.6)
                 pos = np.full(len(t), 2.6)
+        if nt["fade"]:  # the last chord dies exactly at the end of the piece
+            y *= np.maximum(1.0 - t / max(d, 1e-3), 0.0)
         if role in _PUMPED:
             y *= pump[s0 - a : s1 - a]
         self.ladder.add(lad, y, pos, s0 - a)
@@ -392,7 +401,7 @@ class AnalogSynth:
         v = min(vol * 1.1, 1.0)
         sl = slice(s0 - a, s1 - a)
         if role == _R["kick"]:
-            out[:, sl] += dr.kick(n0, n1, v * 1.2)
+            out[:, sl] += dr.kick(n0, n1, v * self.p.kick_gain)
         elif role == _R["snare"]:
             if self.p.clap:
                 y = dr.clap(n0, n1, v * 0.9, off)
@@ -444,6 +453,11 @@ class AnalogSynth:
     def render_chunk(self, notes: np.ndarray, a: int, b: int) -> np.ndarray:
         sr, p, n = self.sr, self.p, b - a
         kicks = notes["start"][notes["role"] == _R["kick"]]
+        if p.clap:  # claps on the beat sit on a kick (four on the floor)
+            snares = notes["start"][notes["role"] == _R["snare"]]
+            spb = self.beat * sr
+            on = np.abs(snares / spb - np.rint(snares / spb)) < 0.01
+            kicks = np.union1d(kicks, snares[on])
         pump = (
             fx.duck(kicks, a, n, sr, p.duck_db, release=min(0.6 * self.beat, 0.22))
             if p.duck_db

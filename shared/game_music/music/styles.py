@@ -229,3 +229,4 @@ for _style in (
     register(_style)
 
 from . import styles_band  # noqa: E402,F401,I001
+from . import styles_retro  # noqa: E402,F401

@@ -397,8 +397,8 @@ class BandSynth:
                 continue
             t = np.arange(s0, s1) / sr - t0
             y = v.render(note, t, int(round(sr)), gate)
-            if fade:  # the piece's last notes die away exactly at their end
-                y = y * np.maximum(1.0 - t / max(gate, 1e-6), 0.0) ** 2
+            if fade:  # the piece's last notes stop at its end (render_chunk fades the mix)
+                y = y * np.minimum((gate - t) / 0.05, 1.0)
             if buf is None:
                 buf = np.zeros((2, i1 - i0)) if y.ndim == 2 else np.zeros(i1 - i0)
             if y.ndim == 2 and buf.ndim == 1:

@@ -156,7 +156,7 @@ def _cab_sos(sr: int) -> np.ndarray:
 
 def _rock_bus(x: np.ndarray, sr: int) -> np.ndarray:
     x = signal.sosfilt(_bus_sos(sr), x, axis=-1)
-    return compress(x, sr, thresh_db=-16.0, ratio=3.0, release=0.12)
+    return compress(x, sr, thresh_db=-12.0, ratio=2.5, release=0.12)
 
 
 @lru_cache(maxsize=8)

@@ -34,7 +34,12 @@ def onset_envelope(mag: np.ndarray) -> np.ndarray:
 
 
 def tempo_bpm(env: np.ndarray, sr: int, lo: float = 55.0, hi: float = 200.0) -> float:
-    """Beat rate from the autocorrelation of the onset envelope (may be an octave off).
+    return beat(env, sr, lo, hi)[0]
+
+
+def beat(env: np.ndarray, sr: int, lo: float = 55.0, hi: float = 200.0) -> tuple[float, float]:
+    """Beat rate from the autocorrelation of the onset envelope (may be an octave off), and
+    how clear the pulse is (0: none; 1.75: a metronome).
 
     Each candidate tempo scores the (interpolated) autocorrelation at one, two and four beats,
     so a beat that falls between two frame lags is still found."""
@@ -50,7 +55,8 @@ def tempo_bpm(env: np.ndarray, sr: int, lo: float = 55.0, hi: float = 200.0) -> 
         score[ok] += w * np.interp(k * lag[ok], np.arange(len(ac)), ac)
     # a mild preference for ~120 bpm, as beat trackers have, against octave flips
     score *= np.exp(-0.5 * (np.log2(bpm / 120.0) / 1.4) ** 2)
-    return float(bpm[int(np.argmax(score))])
+    best = int(np.argmax(score))
+    return float(bpm[best]), float(score[best])
 
 
 def chroma_profile(mag: np.ndarray, freqs: np.ndarray) -> np.ndarray:
@@ -63,6 +69,19 @@ def chroma_profile(mag: np.ndarray, freqs: np.ndarray) -> np.ndarray:
     per_frame /= per_frame.sum(axis=1, keepdims=True) + 1e-12
     c = per_frame.mean(axis=0)
     return np.roll(c, -int(np.argmax(c)))
+
+
+OCTAVES = (62.5, 125.0, 250.0, 500.0, 1000.0, 2000.0, 4000.0, 8000.0)
+
+
+def band_profile(power: np.ndarray, freqs: np.ndarray) -> np.ndarray:
+    """Share of the energy in each octave band (below 62.5 Hz ... above 8 kHz), in dB: a
+    coarse spectral envelope, the timbre a listener names first."""
+    edges = (0.0, *OCTAVES, np.inf)
+    total = power.sum() + 1e-20
+    pairs = zip(edges[:-1], edges[1:], strict=True)
+    shares = [power[:, (freqs >= a) & (freqs < b)].sum() / total for a, b in pairs]
+    return 10 * np.log10(np.asarray(shares) + 1e-6)
 
 
 def features(audio: np.ndarray, sr: int) -> dict[str, float | np.ndarray]:
@@ -84,10 +103,12 @@ def features(audio: np.ndarray, sr: int) -> dict[str, float | np.ndarray]:
         distance=max(1, int(0.07 * sr / HOP)),
     )
     seconds = len(audio) / sr
+    bpm, pulse = beat(env, sr)
     frame_db = 10 * np.log10(total[active] / N_FFT)
     side = 0.5 * (audio[:, 0] - audio[:, 1]) if audio.shape[1] > 1 else np.zeros(len(audio))
     return {
-        "tempo_bpm": tempo_bpm(env, sr),
+        "tempo_bpm": bpm,
+        "pulse": pulse,
         "centroid_hz": float((centroid[active] * w).sum()),
         "centroid_spread": float(np.std(np.log2(centroid[active] + 1.0))),
         "rolloff_hz": float((rolloff[active] * w).sum()),
@@ -98,17 +119,18 @@ def features(audio: np.ndarray, sr: int) -> dict[str, float | np.ndarray]:
         "width": float((side**2).sum() / ((audio**2).sum() / audio.shape[1] + 1e-20)),
         "dynamics_db": float(np.std(frame_db)),
         "chroma": chroma_profile(mag, freqs),
+        "bands": band_profile(power, freqs),
     }
 
 
 SCALARS = (
     "tempo_bpm", "centroid_hz", "centroid_spread", "rolloff_hz", "flatness", "low_ratio",
-    "high_ratio", "onsets_per_s", "width", "dynamics_db",
+    "high_ratio", "onsets_per_s", "width", "dynamics_db", "pulse",
 )
 
 
 def vector(f: dict[str, float | np.ndarray]) -> np.ndarray:
-    """One row for a classifier: the scalars on musical (log) scales, then the chroma."""
+    """One row for a classifier: the scalars on musical (log) scales, bands, then chroma."""
     scal = [
         np.log2(max(float(f["tempo_bpm"]), 1.0)),
         np.log2(float(f["centroid_hz"]) + 1.0),
@@ -120,9 +142,12 @@ def vector(f: dict[str, float | np.ndarray]) -> np.ndarray:
         float(f["onsets_per_s"]),
         float(f["width"]),
         float(f["dynamics_db"]),
+        float(f["pulse"]),
     ]
-    return np.concatenate([scal, np.asarray(f["chroma"], np.float64)])
+    return np.concatenate([scal, np.asarray(f["bands"]), np.asarray(f["chroma"], np.float64)])
 
 
 # Weights of the standardised dimensions: the 12 chroma bins count as one feature together.
-WEIGHTS = np.concatenate([np.ones(len(SCALARS)), np.full(12, 1.0 / np.sqrt(12.0))])
+WEIGHTS = np.concatenate(
+    [np.ones(len(SCALARS)), np.ones(len(OCTAVES) + 1), np.full(12, 1.0 / np.sqrt(12.0))]
+)

@@ -1,6 +1,6 @@
 """Every style sounds like itself: a classifier tells them apart from audio features alone.
 
-Each implemented style renders the same 12 s of video with three seeds. Features a listener
+Each implemented style renders the same 12 s of video with four seeds. Features a listener
 would name (tempo, brightness, onset density, chroma, bass share, width...) go into a
 nearest-centroid classifier trained leave-one-seed-out: a style must be recognised in a take
 it has never seen. Also per style: seeds differ, one seed is bit-identical, mastering lands at
@@ -21,7 +21,7 @@ from game_music.request import STYLES, MusicRequest
 from .audio_features import WEIGHTS, features, vector
 from .helpers import SR, make_analysis
 
-SEEDS = (11, 22, 33)
+SEEDS = (11, 22, 33, 44)
 SECONDS = 12.0
 
 
@@ -89,8 +89,11 @@ def test_styles_are_told_apart_by_a_nearest_centroid_classifier(table) -> None:
 @pytest.mark.parametrize("style", STYLES)
 def test_seeds_differ_and_one_seed_is_identical(style, takes) -> None:
     _need(style)
-    a, b, c = (takes[(style, s)] for s in SEEDS)
-    assert not np.allclose(a, b) and not np.allclose(b, c) and not np.allclose(a, c)
+    audio = [takes[(style, s)] for s in SEEDS]
+    for i, a in enumerate(audio):
+        for b in audio[i + 1 :]:
+            assert not np.allclose(a, b)
+    a = audio[0]
     again = _compose(style, SEEDS[0])
     start = int(4.3 * SR)  # a block in the middle, asked for on its own
     assert np.array_equal(again.render(start, 3 * SR), a[start : start + 3 * SR])
@@ -121,5 +124,6 @@ def test_no_silent_gap_even_in_the_quietest_arrangement(style, takes) -> None:
         win = SR // 2
         mono = audio.mean(axis=1)
         rms = np.sqrt((mono[: len(mono) // win * win] ** 2).reshape(-1, win).mean(axis=1))
-        # every half second but the last (the final decay) has music in it
-        assert (rms[:-1] > 10 ** (-50 / 20)).all(), np.round(20 * np.log10(rms + 1e-12))
+        # every half second has music in it, up to the last second (the final chord's decay,
+        # which test_follow_video checks rings into the end)
+        assert (rms[:-2] > 10 ** (-50 / 20)).all(), np.round(20 * np.log10(rms + 1e-12))

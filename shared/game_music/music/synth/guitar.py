@@ -183,4 +183,4 @@ def rock_synth(sample_rate: int, bpm: float) -> BandSynth:
         "crash": kit_voice("rock", "crash", gain=0.35, high=True, pan=-0.2),
         "tom": kit_voice("rock", "tom", gain=0.6, high=True),
     }
-    return BandSynth(sample_rate, voices, gain=0.8, reverb=(1.1, 1.0, 4000.0, 0.01), bus=_rock_bus)
+    return BandSynth(sample_rate, voices, gain=0.6, reverb=(1.1, 1.0, 4000.0, 0.01), bus=_rock_bus)

@@ -224,7 +224,7 @@ def lofi_synth(sample_rate: int, bpm: float) -> BandSynth:
             for ch, p in zip(CH_KEYS, (-0.25, -0.08, 0.08, 0.25), strict=True)
         },
         "lead": epiano_voice(bark=0.6, gain=0.55, send=0.3, pan=0.1),
-        "final": epiano_voice(gain=0.5, send=0.3),
+        "final": pad_voice(att=0.4, gain=0.35, send=0.3),  # holds the last chord to the end
         "bass": sub_bass_voice(gain=0.85, rel=0.08, drive=1.6),
         "kick": kit_voice("lofi", "kick", gain=0.9),
         "snare": kit_voice("lofi", "snare", gain=0.5, send=0.25, pan=0.05),

@@ -18,7 +18,7 @@ from typing import IO
 
 import numpy as np
 
-from .._errors import Cancelled, CorruptInput, InputNotFound
+from .._errors import Cancelled, CorruptInput, InputNotFound, InternalError
 from .ffmpeg import error_from_stderr, open_ffmpeg
 from .probe import AudioStream, MediaInfo
 
@@ -150,8 +150,10 @@ def _blocks(
                 if filled < want:  # ffmpeg ended early (short stream): finish with silence
                     proc.wait()
                     drain.join(timeout=5)
-                    if proc.returncode != 0 and got + filled == 0:
-                        raise _decode_error(info, b"".join(stderr))
+                    # A short or damaged tail is fine (silence follows); a decoder killed
+                    # part-way is not: the rest would silently be missing.
+                    if proc.returncode != 0 and (got + filled == 0 or proc.returncode < 0):
+                        raise _decode_error(info, b"".join(stderr), proc.returncode)
                     yield got, block
                     got += want
                     for offset in range(got, n, block_n):
@@ -209,9 +211,12 @@ def _drain(pipe: IO[bytes] | None, sink: list[bytes]) -> None:
         sink.append(pipe.read())
 
 
-def _decode_error(info: MediaInfo, stderr: bytes) -> Exception:
+def _decode_error(info: MediaInfo, stderr: bytes, returncode: int | None = None) -> Exception:
     text = stderr.decode("utf-8", "replace").strip()
     last = text.splitlines()[-1] if text else "ffmpeg failed"
+    if returncode is not None and returncode < 0:
+        return InternalError(
+            f"decoding {info.path.name}: ffmpeg was stopped (signal {-returncode})")
     if "no such file" in text.lower():
         return InputNotFound(f"{info.path.name}: file not found")
     return CorruptInput(f"{info.path.name}: the audio cannot be decoded ({last[:200]})")
@@ -271,4 +276,4 @@ class AudioWriter:
         assert self._proc is not None
         self._proc.wait()
         err = self._proc.stderr.read().decode("utf-8", "replace") if self._proc.stderr else ""
-        return error_from_stderr(err, f"writing {self.path.name}")
+        return error_from_stderr(err, f"writing {self.path.name}", self._proc.returncode)

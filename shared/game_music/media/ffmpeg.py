@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import subprocess
 import threading
@@ -15,7 +16,14 @@ from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
 
-from .._errors import Cancelled, DiskFull, GameMusicError, InternalError, OutputNotWritable
+from .._errors import (
+    Cancelled,
+    DiskFull,
+    GameMusicError,
+    InputNotFound,
+    InternalError,
+    OutputNotWritable,
+)
 
 ENV_VAR = "GAME_MUSIC_FFMPEG"
 
@@ -44,14 +52,33 @@ def ffmpeg_exe() -> str:
     return _resolve(os.environ.get(ENV_VAR))
 
 
-def error_from_stderr(stderr: str, what: str) -> GameMusicError:
+def error_from_stderr(stderr: str, what: str, returncode: int | None = None) -> GameMusicError:
     low = stderr.lower()
     tail = " ".join(stderr.strip().splitlines()[-1:]) if stderr.strip() else "no output"
     if "no space left on device" in low:
         return DiskFull(f"{what}: the disk is full")
     if "permission denied" in low or "read-only file system" in low:
         return OutputNotWritable(f"{what}: permission denied")
+    if returncode is not None and returncode < 0:
+        return InternalError(f"{what} failed: ffmpeg was stopped (signal {-returncode})")
+    gone = _missing_file(stderr)
+    if gone is not None:
+        return gone
     return InternalError(f"{what} failed: {tail[:300]}")
+
+
+def _missing_file(stderr: str) -> GameMusicError | None:
+    """A file that vanished while we worked: the input (deleted or moved), or an output or
+    work file whose folder was removed (work folders are hidden ones in the output folder)."""
+    if "no such file or directory" not in stderr.lower():
+        return None
+    m = re.search(r"^Error opening (input|output) file (.+)\.$", stderr, re.MULTILINE)
+    if m is None:
+        return None
+    path = Path(m[2])
+    if m[1] == "output" or not path.parent.is_dir() and path.parent.name.startswith("."):
+        return OutputNotWritable(f"{path.parent}: the output folder no longer exists")
+    return InputNotFound(f"{path.name}: file not found (deleted or moved while working?)")
 
 
 def run_ffmpeg(
@@ -94,7 +121,7 @@ def run_ffmpeg(
         raise
     stderr = "".join(stderr_chunks)
     if proc.returncode != 0:
-        raise error_from_stderr(stderr, what)
+        raise error_from_stderr(stderr, what, proc.returncode)
     if progress and duration:
         progress(1.0)
     return stderr

@@ -91,6 +91,11 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
             raise CorruptInput(f"{p.name}: the video stream has no picture size (damaged file?)")
         start = float(container.start_time / av.time_base) if container.start_time else 0.0
         fps = vs.average_rate or vs.guessed_rate or vs.base_rate or Fraction(30)
+        if _mp4_cut_short(container, size):
+            raise CorruptInput(
+                f"{p.name}: the file is incomplete (cut off before its end); "
+                "it cannot be used as it is"
+            )
         rotation = _rotation(container, vs)  # before the tail scan moves the read position
         duration = _video_duration(container, vs, start)
         if duration <= 0:
@@ -145,6 +150,23 @@ def _not_a_video_format(name: str) -> bool:
 
 def _is_cover_art(stream: av.video.stream.VideoStream) -> bool:
     return bool(stream.disposition & av.stream.Disposition.attached_pic)
+
+
+def _mp4_cut_short(container: av.container.InputContainer, size: int) -> bool:
+    """An MP4/MOV whose sample table points past the end of the file was cut short (a copy
+    or download that stopped, a moov written first). Its tail cannot be read, and a copied
+    stream would end in a broken packet."""
+    if not any(n in ("mov", "mp4") for n in container.format.name.split(",")):
+        return False
+    for stream in container.streams:
+        try:
+            entries = stream.index_entries
+            tail = [entries[i] for i in range(max(0, len(entries) - 64), len(entries))]
+        except (AttributeError, av.error.FFmpegError, IndexError):
+            return False  # no index to check: let the readers decide
+        if any(e.pos >= 0 and e.pos + e.size > size for e in tail):
+            return True
+    return False
 
 
 def _rotation(container: av.container.InputContainer, stream: av.video.stream.VideoStream) -> int:

@@ -446,6 +446,7 @@ def _arrange_ambient(plan: Plan, index: int, notes: np.ndarray) -> np.ndarray:
                     extra.append(e)
     # Little percussion: a soft pulse when the action rises.
     keep |= drums & _role(notes, "kick", "hat") & (a.p.intensity[np.minimum(bar_of, a.final)] >= 2)
+    keep |= _role(notes, "crash")  # cymbal swells mark cuts and new sections
     # The lead breathes: only its phrase-opening notes, held.
     lead = _role(notes, "lead")
     if lead.any():

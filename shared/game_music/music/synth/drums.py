@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import signal
 
-from .band import Voice, decay, hz, sos
+from .band import Voice, decay, hz, play, sos
 
 VARIANTS = 4
 # 808-style metal: six square waves at inharmonic ratios make a cymbal's clang.
@@ -113,11 +113,7 @@ def kit_voice(kit: str, piece: str, **kw) -> Voice:
         if p == "hat" and float(note["decay"]) >= 0.1:
             p = "open"
         s = shot(kit, p, int(note["aux"]) % VARIANTS, sr)
-        i = np.rint(t * sr).astype(np.int64)
-        y = np.zeros(len(t))
-        ok = i < len(s)
-        y[ok] = s[i[ok]]
-        return y * (float(note["vol"]) / 15.0) ** 1.5
+        return play(s, t, sr) * (float(note["vol"]) / 15.0) ** 1.5
 
     tail = {"crash": 2.2, "hat": 0.5, "tom": 0.7, "kick": 1.6}.get(piece, 0.45)
     return Voice(render, tail=tail, oneshot=True, **kw)
@@ -152,10 +148,6 @@ def timpani_shot(midi: int, sr: int) -> np.ndarray:
 def timpani_voice(**kw) -> Voice:
     def render(note, t: np.ndarray, sr: int, gate: float) -> np.ndarray:
         s = timpani_shot(int(round(float(note["pitch"]))), sr)
-        i = np.rint(t * sr).astype(np.int64)
-        y = np.zeros(len(t))
-        ok = i < len(s)
-        y[ok] = s[i[ok]]
-        return y * (float(note["vol"]) / 15.0) ** 1.3
+        return play(s, t, sr) * (float(note["vol"]) / 15.0) ** 1.3
 
     return Voice(render, tail=3.0, oneshot=True, **kw)

@@ -24,6 +24,7 @@ from .band import (
     osc,
     peak,
     phase,
+    play,
     shaped_table,
     shelf,
     sos,
@@ -67,32 +68,32 @@ def pluck(midi: int, mute: bool, take: int, sr: int) -> np.ndarray:
     return out / max(np.abs(out).max(), 1e-9)
 
 
+@lru_cache(maxsize=256)
+def power_chord(root: int, mute: bool, take: int, sr: int) -> np.ndarray:
+    """Root, fifth and octave strummed down (4 ms apart), summed once and cached."""
+    lag = int(0.004 * sr)
+    parts = [pluck(root + iv, mute, take * 3 + k, sr) for k, iv in enumerate((0, 7, 12))]
+    out = np.zeros(len(parts[0]) + 2 * lag)
+    for k, p in enumerate(parts):
+        out[k * lag : k * lag + len(p)] += p
+    return out
+
+
 def power_chord_voice(take: int, *, drive: float, **kw) -> Voice:
     """Root, fifth and octave; ``mode`` 1 = palm-muted."""
 
     def render(note, t, sr, gate):
-        root = int(round(float(note["pitch"])))
-        mute = bool(note["mode"])
-        i = np.rint(t * sr).astype(np.int64)
-        y = np.zeros(len(t))
-        for k, iv in enumerate((0, 7, 12)):
-            s = pluck(root + iv, mute, take * 3 + k, sr)
-            j = i - int(0.004 * sr * k)  # the pick crosses the strings
-            ok = (j >= 0) & (j < len(s))
-            y[ok] += s[j[ok]]
-        env = env_fast(t, gate, 0.001, 10.0, 1.0, 0.03 if mute else 0.06, every=16)
-        return y * env * (float(note["vol"]) / 15.0)
+        s = power_chord(int(round(float(note["pitch"]))), bool(note["mode"]), take, sr)
+        env = env_fast(t, gate, 0.001, 10.0, 1.0, 0.03 if note["mode"] else 0.06, every=16)
+        env *= float(note["vol"]) / 15.0
+        return play(s, t, sr) * env
 
     return Voice(render, tail=0.4, post=_amp(drive), **kw)
 
 
 def clean_voice(**kw) -> Voice:
     def render(note, t, sr, gate):
-        s = pluck(int(round(float(note["pitch"]))), False, 7, sr)
-        i = np.rint(t * sr).astype(np.int64)
-        y = np.zeros(len(t))
-        ok = i < len(s)
-        y[ok] = s[i[ok]]
+        y = play(pluck(int(round(float(note["pitch"]))), False, 7, sr), t, sr)
         return y * env_fast(t, gate, 0.001, 10.0, 1.0, 0.2, every=16) * (float(note["vol"]) / 15.0)
 
     return Voice(render, tail=1.2, **kw)
@@ -138,9 +139,8 @@ def _amp(drive: float, *, lead: bool = False):
 def _pre_sos(sr: int, lead: bool) -> np.ndarray:
     # Tighten the lows before the gain (no flub), a mid push the way a tube screamer does.
     return chain(
-        sos("highpass", 160.0 if not lead else 250.0, sr, 1),
+        sos("bandpass", (160.0 if not lead else 250.0, 4500.0), sr, 1),
         peak(800.0, 6.0, 0.8, sr),
-        sos("lowpass", 4500.0, sr, 1),
     )
 
 
@@ -149,7 +149,6 @@ def _cab_sos(sr: int) -> np.ndarray:
     return chain(
         sos("highpass", 80.0, sr, 2),
         peak(120.0, 4.0, 1.0, sr),
-        peak(2500.0, 2.0, 1.2, sr),
         sos("lowpass", 5000.0, sr, 4),
     )
 

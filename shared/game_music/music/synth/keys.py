@@ -14,19 +14,22 @@ import numpy as np
 from scipy import signal
 
 from .band import (
+    TABLE,
     BandSynth,
     Voice,
     chain,
     compress,
     env_fast,
     hz,
-    loop_index,
+    n_partials,
     osc,
     peak,
     phase,
+    play,
     shaped_table,
     shelf,
     sos,
+    table,
 )
 from .drums import kit_voice
 from .orchestra import ensemble_loop
@@ -60,11 +63,7 @@ _EP_S = 4.5
 
 
 def _shot(s: np.ndarray, t: np.ndarray, sr: int) -> np.ndarray:
-    i = np.rint(t * sr).astype(np.int64)
-    y = np.zeros(len(t))
-    ok = i < len(s)
-    y[ok] = s[i[ok]]
-    return y
+    return play(s, t, sr)
 
 
 def epiano_voice(*, bark: float = 1.0, **kw) -> Voice:
@@ -110,9 +109,9 @@ def pad_voice(
 
     def render(note, t, sr, gate):
         loop = ensemble_loop(kind, int(round(float(note["pitch"]))), sr, voices, cents, 5.0, 0.0)
-        idx = loop_index(np.rint(t * sr).astype(np.int64), loop.shape[1], sr)
         env = env_fast(t, gate, att, 4.0, 0.8, rel, smooth=True)
-        return loop[:, idx] * (env * _vol(note) * 1.3)
+        env *= _vol(note) * 1.3
+        return play(loop, t, sr, loop=True) * env
 
     return Voice(render, tail=rel * 5.0, **kw)
 
@@ -138,14 +137,29 @@ def soft_lead_voice(kind: str = "glass", *, att: float = 0.06, rel: float = 0.3,
     return Voice(render, tail=rel * 6.0, **kw)
 
 
+@lru_cache(maxsize=256)
+def bass_table(midi: int, drive: float, sr: int) -> np.ndarray:
+    """One band-limited cycle of the bass: a sine with a little low-passed saw, driven."""
+    x = np.arange(TABLE) / TABLE
+    saw = table(tuple(float(v) for v in 0.25 / np.arange(1, 12) * _BASS_LP[:11]))[:-1]
+    y = np.sin(TWO_PI * x) + saw
+    if drive != 1.0:
+        y = np.tanh(drive * y) / np.tanh(drive)
+    spec = np.fft.rfft(y)
+    spec[n_partials(float(hz(midi)) * 1.03, sr) + 1 :] = 0.0  # keep it band-limited
+    y = np.fft.irfft(spec, TABLE)
+    return np.concatenate([y, y[:1]])
+
+
+_BASS_LP = 1.0 / np.sqrt(1.0 + (np.arange(1, 40) * 80.0 / 900.0) ** 4)
+
+
 def sub_bass_voice(*, att: float = 0.008, rel: float = 0.12, drive: float = 1.0, **kw) -> Voice:
     def render(note, t, sr, gate):
         m = float(note["pitch"])
-        f = float(hz(m))
-        ph = phase(f, t, slide=float(note["slide"]) * 0.3, slide_t=0.03)
-        y = np.sin(TWO_PI * ph) + 0.25 * osc(shaped_table("bass", int(round(m)), sr), ph)
-        if drive != 1.0:
-            y = np.tanh(drive * y) / np.tanh(drive)
+        slide = float(note["slide"]) * 0.3
+        ph = phase(float(hz(m)), t, slide=slide, slide_t=0.03) if slide else float(hz(m)) * t
+        y = osc(bass_table(int(round(m)), drive, sr), ph)
         return y * env_fast(t, gate, att, 0.8, 0.6, rel, every=8) * _vol(note)
 
     return Voice(render, tail=rel * 6.0, **kw)
@@ -238,6 +252,7 @@ def lofi_synth(sample_rate: int, bpm: float) -> BandSynth:
         gain=0.6,
         reverb=(1.2, 1.1, 3000.0, 0.015),
         bus=_lofi_bus,
+        bus_low=True,
         low_bus=_lofi_low,
     )
 
@@ -247,7 +262,7 @@ def _ambient_bus(x: np.ndarray, sr: int) -> np.ndarray:
     s = _SOS.get(("ambient", sr))
     if s is None:
         s = _SOS[("ambient", sr)] = chain(
-            sos("highpass", 35.0, sr, 2), peak(350.0, -2.5, 0.8, sr), shelf(8000.0, -2.0, sr, True)
+            sos("highpass", 35.0, sr, 2), peak(350.0, -2.5, 0.8, sr), shelf(6000.0, -2.0, sr, True)
         )
     x = signal.sosfilt(s, x, axis=-1)
     return compress(x, sr, thresh_db=-16.0, ratio=1.8, release=0.5)
@@ -283,4 +298,5 @@ def ambient_synth(sample_rate: int, bpm: float) -> BandSynth:
         reverb=(3.6, 3.2, 2500.0, 0.04),
         low_rate=24000.0,
         bus=_ambient_bus,
+        bus_low=True,
     )

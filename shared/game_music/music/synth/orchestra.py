@@ -20,11 +20,11 @@ from .band import (
     compress,
     env_fast,
     hz,
-    loop_index,
     make_loop,
     osc,
     peak,
     phase,
+    play,
     shaped_table,
     shelf,
     sos,
@@ -78,8 +78,7 @@ def ensemble(
     vib_delay: float = 0.3,
 ) -> np.ndarray:
     loop = ensemble_loop(kind, int(round(float(note["pitch"]))), sr, voices, cents, vib, vib_delay)
-    idx = loop_index(np.rint(t * sr).astype(np.int64), loop.shape[1], sr)
-    return loop[:, idx]
+    return play(loop, t, sr, loop=True)
 
 
 def strings_voice(*, att: float = 0.15, rel: float = 0.35, voices: int = 6, **kw) -> Voice:
@@ -185,7 +184,7 @@ def _bus_sos(sr: int) -> np.ndarray:
         s = _BUS[sr] = chain(
             sos("highpass", 35.0, sr, 2),
             peak(300.0, -2.5, 0.9, sr),  # less mud
-            shelf(9000.0, -2.0, sr, True),  # a bed under a video
+            shelf(6000.0, -2.0, sr, True),  # a bed under a video
         )
     return s
 
@@ -211,4 +210,11 @@ def orchestra_synth(sample_rate: int, bpm: float) -> BandSynth:
         "crash": kit_voice("orchestral", "crash", gain=0.22, send=0.5, high=True),
         "tom": kit_voice("orchestral", "tom", gain=0.6, send=0.4),
     }
-    return BandSynth(sample_rate, voices, gain=0.55, reverb=(2.6, 2.4, 3000.0, 0.03), bus=_bus)
+    return BandSynth(
+        sample_rate,
+        voices,
+        gain=0.55,
+        reverb=(2.6, 2.4, 3000.0, 0.03),
+        bus=_bus,
+        bus_low=True,
+    )

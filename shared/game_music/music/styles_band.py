@@ -410,7 +410,7 @@ def _arrange_ambient(plan: Plan, index: int, notes: np.ndarray) -> np.ndarray:
         vs = a.voicing(bar, 4, 50, 74, near)
         near = float(np.mean(vs)) if vs else near
         lv = a.level(bar)
-        vol = (5.5, 7.0, 10.0, 11.5)[lv] * (0.8 if plan.speech[bar] else 1.0)
+        vol = (4.5, 6.0, 10.0, 12.0)[lv] * (0.8 if plan.speech[bar] else 1.0)
         for ch, pitch in zip(CH_PADS, vs, strict=False):
             a.add(bar, 0, span * 0.98, ch, "pad", pitch, vol)
         if bar != a.final:  # bass: one long root under the chord

@@ -131,7 +131,12 @@ def phase(
     if vib:
         w = 2.0 * np.pi * vib_rate
         depth = f * vib * LN2 / 1200.0 / w
-        ph += depth * (1.0 - np.cos(w * np.maximum(t - vib_delay, 0.0)))
+        if len(t) > 64:  # slow: evaluate every 16 samples, interpolate between
+            tc = t[::16]
+            off = depth * (1.0 - np.cos(w * np.maximum(tc - vib_delay, 0.0)))
+            ph += np.interp(t, tc, off)
+        else:
+            ph += depth * (1.0 - np.cos(w * np.maximum(t - vib_delay, 0.0)))
     return ph
 
 
@@ -319,8 +324,7 @@ def compress(
     sm = signal.lfilter([1.0 - a], [1.0, -a], gr)
     sm = np.minimum(sm, gr)
     g = 10.0 ** (sm / 20.0)
-    centres = (np.arange(nb) + 0.5) * block
-    return x * np.interp(np.arange(n), centres, g)
+    return x * np.repeat(g, block)[:n]  # the smoothed gain moves little within a block
 
 
 # -- voices ------------------------------------------------------------------------------------

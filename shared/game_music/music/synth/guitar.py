@@ -167,12 +167,12 @@ def rock_synth(sample_rate: int, bpm: float) -> BandSynth:
     from ..styles_band import CH_GTR_L, CH_GTR_R, CH_HAT2, CH_KICK2
 
     voices: dict[int | str, Voice] = {
-        CH_GTR_L: power_chord_voice(0, drive=14.0, pan=-0.9, gain=0.6, high=True),
-        CH_GTR_R: power_chord_voice(1, drive=14.0, pan=0.9, gain=0.6, high=True),
-        "lead": lead_voice(drive=9.0, gain=0.36, send=0.3, high=True, pan=0.05),
-        "counter": lead_voice(drive=9.0, gain=0.22, high=True, pan=-0.3),
-        "arp": clean_voice(gain=0.45, send=0.3, high=True, pan=0.3),
-        "final": lead_voice(drive=6.0, gain=0.3, send=0.4, high=True),
+        CH_GTR_L: power_chord_voice(0, drive=14.0, pan=-0.9, gain=0.6),
+        CH_GTR_R: power_chord_voice(1, drive=14.0, pan=0.9, gain=0.6),
+        "lead": lead_voice(drive=9.0, gain=0.36, send=0.3, pan=0.05),
+        "counter": lead_voice(drive=9.0, gain=0.22, pan=-0.3),
+        "arp": clean_voice(gain=0.45, send=0.3, pan=0.3),
+        "final": lead_voice(drive=6.0, gain=0.3, send=0.4),
         "bass": sub_bass_voice(gain=0.7, rel=0.05, drive=2.5),
         "kick": kit_voice("rock", "kick", gain=0.8, high=True),
         CH_KICK2: kit_voice("rock", "kick", gain=0.8, high=True),
@@ -182,4 +182,13 @@ def rock_synth(sample_rate: int, bpm: float) -> BandSynth:
         "crash": kit_voice("rock", "crash", gain=0.35, high=True, pan=-0.2),
         "tom": kit_voice("rock", "tom", gain=0.6, high=True),
     }
-    return BandSynth(sample_rate, voices, gain=0.6, reverb=(1.1, 1.0, 4000.0, 0.01), bus=_rock_bus)
+    # Guitars render at 24 kHz: the cabinet ends near 5 kHz, and half the rate halves the amp.
+    return BandSynth(
+        sample_rate,
+        voices,
+        gain=0.6,
+        reverb=(1.1, 1.0, 4000.0, 0.01),
+        low_rate=24000.0,
+        bus=_rock_bus,
+        bus_low=True,
+    )

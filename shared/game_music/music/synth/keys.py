@@ -265,7 +265,7 @@ def _ambient_bus(x: np.ndarray, sr: int) -> np.ndarray:
             sos("highpass", 35.0, sr, 2), peak(350.0, -2.5, 0.8, sr), shelf(6000.0, -2.0, sr, True)
         )
     x = signal.sosfilt(s, x, axis=-1)
-    return compress(x, sr, thresh_db=-16.0, ratio=1.8, release=0.5)
+    return compress(x, sr, thresh_db=-12.0, ratio=1.8, release=0.5)
 
 
 def ambient_synth(sample_rate: int, bpm: float) -> BandSynth:
@@ -296,7 +296,6 @@ def ambient_synth(sample_rate: int, bpm: float) -> BandSynth:
         voices,
         gain=0.7,
         reverb=(3.6, 3.2, 2500.0, 0.04),
-        low_rate=24000.0,
         bus=_ambient_bus,
         bus_low=True,
     )

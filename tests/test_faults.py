@@ -113,8 +113,8 @@ def small_fs(tmp_path: Path) -> Iterator[Path]:
 
 def test_disk_full_on_a_small_filesystem(tmp_path: Path, cli, make_clip: Callable,
                                           small_fs: Path) -> None:
-    # ~3.2 MB of video: the MP4 cannot fit in 3 MB, whatever the engine writes first.
-    src, digest = _copy(make_clip("fat.mkv", seconds=7.0, width=640, height=360,
+    # ~4 MB of video: the MP4 cannot fit in 3 MB, whatever the engine writes first.
+    src, digest = _copy(make_clip("fat.mkv", seconds=10.0, width=640, height=360,
                                   video_bitrate="8M").path, tmp_path / "in")
     assert src.stat().st_size > 3 * 1024 * 1024
     result = cli("add", str(src), "-o", f"{small_fs}/", "--json")

@@ -356,7 +356,7 @@ class Voice:
 @lru_cache(maxsize=8)
 def _up_window(d: int) -> np.ndarray:
     """A short interpolation filter: the low-rate mix holds nothing near its Nyquist."""
-    return signal.firwin(12 * d + 1, 1.0 / d, window=("kaiser", 7.0))  # resample_poly: x d
+    return signal.firwin(24 * d + 1, 0.85 / d, window=("kaiser", 8.0))  # resample_poly: x d
 
 
 def _mix_into(dst: np.ndarray, x: np.ndarray, p: float, gain: float) -> None:

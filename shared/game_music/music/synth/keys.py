@@ -288,7 +288,7 @@ def ambient_synth(sample_rate: int, bpm: float) -> BandSynth:
         "kick": kit_voice("orchestral", "boom", gain=0.45, send=0.4),
         "hat": kit_voice("ambient", "shaker", gain=0.12, send=0.5, high=True),
         "snare": kit_voice("lofi", "snare", gain=0.2, send=0.5),
-        "crash": kit_voice("ambient", "crash", gain=0.1, send=0.6, high=True),
+        "crash": kit_voice("ambient", "crash", gain=0.05, send=0.6, high=True),
         "tom": kit_voice("lofi", "tom", gain=0.3, send=0.5),
     }
     return BandSynth(

@@ -206,8 +206,8 @@ def orchestra_synth(sample_rate: int, bpm: float) -> BandSynth:
         "final": strings_voice(att=0.3, voices=6, gain=0.6, send=0.6),
         "kick": kit_voice("orchestral", "kick", gain=0.8, send=0.4),
         "snare": kit_voice("orchestral", "snare", gain=0.35, send=0.35, high=True, pan=0.1),
-        "hat": kit_voice("orchestral", "shaker", gain=0.07, send=0.2, high=True),
-        "crash": kit_voice("orchestral", "crash", gain=0.22, send=0.5, high=True),
+        "hat": kit_voice("orchestral", "shaker", gain=0.05, send=0.2, high=True),
+        "crash": kit_voice("orchestral", "crash", gain=0.15, send=0.5, high=True),
         "tom": kit_voice("orchestral", "tom", gain=0.6, send=0.4),
     }
     return BandSynth(

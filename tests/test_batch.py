@@ -252,3 +252,33 @@ def test_ordered_events() -> None:
     ev.close(0)
     assert seen == [(0, "start"), (0, "done"), (1, "start"), (1, "done"), (2, "start"),
                     (2, "done")]
+
+
+def test_parallel_batch_stops_cleanly(tmp_path: Path, make_clip: Callable) -> None:
+    """SIGTERM (a host stopping us) during a parallel batch: every running job unwinds,
+    nothing partial or temporary is left, and the rest never starts."""
+    import json
+    import signal
+
+    src = make_clip("long.mkv", seconds=20.0, width=320, height=180).path
+    for n in range(3):
+        _place(src, tmp_path / f"r{n}.mkv", 600 - n)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "game_music", "add", str(tmp_path), "-j", "2", "--json"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, stdin=subprocess.DEVNULL,
+    )
+    assert proc.stdout is not None
+    events = []
+    for line in proc.stdout:
+        events.append(json.loads(line))
+        if events[-1]["event"] == "progress" and events[-1]["stage"] != "probe":
+            proc.send_signal(signal.SIGTERM)
+            break
+    out, err = proc.communicate(timeout=120)
+    events += [json.loads(line) for line in out.splitlines()]
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    finals = [e for e in events if e["event"] in ("done", "error")]
+    assert finals and all(e.get("code") == "cancelled" for e in finals)
+    assert len([e for e in events if e["event"] == "start"]) <= 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r0.mkv", "r1.mkv", "r2.mkv"]

@@ -302,9 +302,12 @@ def _bar_grid(cuts: list[float], duration: float, beat: float):
     cursor = 0
     # Leave room for at least two bars of cadence plus the final chord.
     last_ok = total - 4 - 8 - 4
+    # A section lasts at least 7 beats, or 4.5 s in slow styles (7 beats of ambient at 60 bpm
+    # would swallow most cuts), and never under 3 beats.
+    min_gap = max(3.0, min(7.0, 4.5 / beat))
     for c in cuts:
         cb = c / beat
-        if cb < cursor + 7:
+        if cb < cursor + min_gap:
             continue  # too close to the previous section change
         k = round((cb - cursor) / 4)
         target = cursor + 4 * k if abs(cb - (cursor + 4 * k)) <= 1.0 else int(round(cb))

@@ -24,6 +24,32 @@ _STAGE_LABEL = {
 }
 
 
+def _take_note(output: str) -> str:
+    """One line about the take from the sidecar: style, tempo, key, video handling, loudness."""
+    import json
+    from pathlib import Path
+
+    try:
+        summary = json.loads(Path(output + ".game-music.json").read_text())["summary"]
+    except (OSError, ValueError, KeyError):
+        return ""
+    music, parts = summary.get("music") or {}, []
+    if music.get("style"):
+        auto = " (chosen from the video)" if music.get("style_auto") else ""
+        parts.append(f"{music['style']}{auto}")
+    if music.get("tempo_bpm"):
+        parts.append(f"{music['tempo_bpm']:.0f} bpm")
+    if music.get("key"):
+        parts.append(str(music["key"]) + (f" {music['mode']}" if music.get("mode") else ""))
+    video = summary.get("video") or {}
+    if "copied" in video:
+        parts.append("video copied" if video["copied"] else "video re-encoded")
+    lufs = (summary.get("loudness") or {}).get("output_lufs")
+    if lufs is not None:
+        parts.append(f"{lufs:.1f} LUFS")
+    return ", ".join(parts)
+
+
 class HumanReporter:
     """Turns job events into a live bar on stderr and one result line per input."""
 
@@ -51,6 +77,9 @@ class HumanReporter:
         elif kind == "done":
             self._stop()
             self.out.print(f"Done in {event['seconds']:.1f} s: {event['output']}", markup=False)
+            note = _take_note(event["output"])
+            if note:
+                self.err.print(f"  {note}", markup=False)
         elif kind == "error":
             self._stop()
             print(f"game-music: error: {event['message']} [{event['code']}]", file=sys.stderr)

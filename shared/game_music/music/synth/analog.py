@@ -120,66 +120,100 @@ def _noise_band(kind: str, sr: int) -> np.ndarray:
 
 
 class Drums:
-    """Drum-machine voices; each ``*_hit`` adds one hit to stereo ``out`` at sample ``s0``
-    (relative to ``out``), given the note-relative range [n0, n1) to draw."""
+    """Drum-machine voices: each returns the note-relative samples [n0, n1) of one hit.
+
+    A hit's shape (pitch sweeps, envelopes) depends only on time since the hit, so each is
+    computed once over ``SHOT_S`` seconds and sliced; noise comes from fixed tables."""
+
+    SHOT_S = 3.0  # every hit has died away by then
 
     def __init__(self, sr: int, *, kick_hz=(160.0, 48.0), kick_decay=0.32, tone=1.0) -> None:
         self.sr = sr
         self.kick_hz = kick_hz
         self.kick_decay = kick_decay
         self.tone = tone
-        self._t = np.arange(int(3.0 * sr)) / sr
+        self._t = np.arange(int(self.SHOT_S * sr)) / sr
+        self._shots: dict[tuple, np.ndarray] = {}
 
     def t(self, n0: int, n1: int) -> np.ndarray:
         return self._t[n0:n1] if n1 <= len(self._t) else np.arange(n0, n1) / self.sr
 
-    def kick(self, n0: int, n1: int, vol: float) -> np.ndarray:
-        t = self.t(n0, n1)
+    def _shot(self, key: tuple, fn, n0: int, n1: int) -> np.ndarray:
+        """Samples [n0, n1) of the cached shape ``fn(t)`` (silence past ``SHOT_S``)."""
+        s = self._shots.get(key)
+        if s is None:
+            if len(self._shots) > 256:  # (only a safety net: content never depends on it)
+                self._shots.clear()
+            s = self._shots[key] = fn(self._t)
+        if n1 <= len(s):
+            return s[n0:n1]
+        out = np.zeros(n1 - n0)
+        m = max(len(s) - n0, 0)
+        out[:m] = s[n0 : n0 + m]
+        return out
+
+    def _kick(self, t: np.ndarray) -> np.ndarray:
         f0, f1 = self.kick_hz
         k = 28.0  # pitch drop rate (1/s)
         ph = f1 * t + (f0 - f1) / k * (1.0 - np.exp(-k * t))
         body = sine(ph) * fx.control(lambda u: fx.decay(u, self.kick_decay), t)
         click = fx.control(lambda u: fx.decay(u, 0.004), t) * 0.5
-        y = (body + click * sine(1200.0 * t)) * vol
-        if n0 == 0 and len(y) > 48:
-            y[:48] *= np.linspace(0.0, 1.0, 48)
+        y = body + click * sine(1200.0 * t)
+        y[:48] *= np.linspace(0.0, 1.0, 48)
         return y
 
-    def tom(self, n0: int, n1: int, vol: float, f: float) -> np.ndarray:
-        t = self.t(n0, n1)
-        ph = f * t + 0.6 * f / 20.0 * (1.0 - np.exp(-20.0 * t))
-        return sine(ph) * fx.control(lambda u: fx.decay(u, 0.18), t) * vol
+    def kick(self, n0: int, n1: int, vol: float) -> np.ndarray:
+        return self._shot(("kick",), self._kick, n0, n1) * vol
 
-    def noisy(self, kind: str, n0: int, n1: int, off: int, tau: float, vol: float) -> np.ndarray:
+    def tom(self, n0: int, n1: int, vol: float, f: float) -> np.ndarray:
+        def shape(t: np.ndarray) -> np.ndarray:
+            ph = f * t + 0.6 * f / 20.0 * (1.0 - np.exp(-20.0 * t))
+            return sine(ph) * fx.control(lambda u: fx.decay(u, 0.18), t)
+
+        return self._shot(("tom", float(f)), shape, n0, n1) * vol
+
+    def _decay(self, tau: float, n0: int, n1: int) -> np.ndarray:
+        return self._shot(("decay", float(tau)), lambda t: fx.decay(t, tau), n0, n1)
+
+    def _noise(self, kind: str, n0: int, n1: int, off: int) -> np.ndarray:
         table = _noise_band(kind, self.sr)
         o = (off + n0) % (len(table) - (n1 - n0)) if n1 - n0 < len(table) else 0
-        seg = table[o : o + n1 - n0]
-        return seg * fx.decay(self.t(n0, n1), tau) * vol
+        return table[o : o + n1 - n0]
+
+    def noisy(self, kind: str, n0: int, n1: int, off: int, tau: float, vol: float) -> np.ndarray:
+        return self._noise(kind, n0, n1, off) * self._decay(tau, n0, n1) * vol
+
+    def _snare_tone(self, t: np.ndarray) -> np.ndarray:
+        tone = sine(185.0 * t + 60.0 / 30.0 * (1.0 - np.exp(-30.0 * t)))
+        return tone * fx.control(lambda u: fx.decay(u, 0.06), t) * 0.55
 
     def snare(self, n0: int, n1: int, vol: float, off: int) -> np.ndarray:
-        t = self.t(n0, n1)
-        tone = sine(185.0 * t + 60.0 / 30.0 * (1.0 - np.exp(-30.0 * t))) * fx.control(
-            lambda u: fx.decay(u, 0.06), t
-        )
-        return (0.55 * tone + self.noisy("snare", n0, n1, off, 0.13, 1.3)) * vol
+        tone = self._shot(("snare",), self._snare_tone, n0, n1)
+        return (tone + self.noisy("snare", n0, n1, off, 0.13, 1.3)) * vol
 
     def clap(self, n0: int, n1: int, vol: float, off: int) -> np.ndarray:
-        t = self.t(n0, n1)
-        burst = self.noisy("clap", n0, n1, off, 0.16, 1.0)
-        # three quick re-triggers (hands) before the tail
-        env = np.maximum.reduce(
-            [fx.decay(np.maximum(t - d, 0.0), 0.008) * (t >= d) for d in (0.0, 0.011, 0.022)]
-        )
-        return burst * (0.35 + 1.4 * env) * vol
+        def shape(t: np.ndarray) -> np.ndarray:
+            # three quick re-triggers (hands) before the tail
+            env = np.maximum.reduce(
+                [fx.decay(np.maximum(t - d, 0.0), 0.008) * (t >= d) for d in (0.0, 0.011, 0.022)]
+            )
+            return (0.35 + 1.4 * env) * fx.decay(t, 0.16)
+
+        return self._noise("clap", n0, n1, off) * self._shot(("clap",), shape, n0, n1) * vol
 
     def gated(self, n0: int, n1: int, vol: float, off: int, hold: float = 0.24) -> np.ndarray:
         """The 80s gated reverb: a dense room that stops dead ``hold`` s after the hit."""
-        t = self.t(n0, n1)
-        env = np.clip((hold + 0.015 - t) / 0.015, 0.0, 1.0) * (
-            0.55 + 0.45 * fx.control(lambda u: fx.decay(u, 0.08), t)
+
+        def shape(t: np.ndarray) -> np.ndarray:
+            env = np.clip((hold + 0.015 - t) / 0.015, 0.0, 1.0) * (
+                0.55 + 0.45 * fx.control(lambda u: fx.decay(u, 0.08), t)
+            )
+            env *= np.minimum(t / 0.006, 1.0)
+            return env * fx.decay(t, 10.0) * 0.5
+
+        return self._noise("gated", n0, n1, off + 7919) * (
+            self._shot(("gated", hold), shape, n0, n1) * vol
         )
-        env *= np.minimum(t / 0.006, 1.0)
-        return self.noisy("gated", n0, n1, off + 7919, 10.0, 0.5) * env * vol
 
 
 # -- patches -----------------------------------------------------------------------------------
@@ -252,7 +286,7 @@ class AnalogSynth:
         self.p = patch
         self.reverb = fx.Reverb(sr, rt60=patch.reverb_rt60, damp=0.2, predelay=0.025)
         self.preroll = max(self.reverb.tail, int(1.2 * sr))
-        self.chunk = 1 << 18  # long chunks keep the reverb pre-roll cheap
+        self.chunk = 1 << 19  # long chunks keep the reverb pre-roll cheap
         # risers are drawn before the section change they lead into: look ahead two bars
         self.lookahead = int(8 * self.beat * sr) if patch.risers else 0
         self.ladder = fx.FilterLadder(sr, (180.0, 600.0, 2000.0, 6500.0), q=1.2)

@@ -15,6 +15,8 @@ y = sin(phi + beta y) (exact for the small betas used, and vectorised). Voices b
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 import numpy as np
 from scipy import signal
 
@@ -26,6 +28,9 @@ _R = ROLE
 # YM2612 panning: L, R or both per channel (-1, 1, 0).
 _PAN = {_R["arp"]: -0.8, _R["counter"]: 0.8, _R["pad"]: 0.0, _R["lead"]: 0.0, _R["bass"]: 0.0}
 GAIN = 0.23
+# release tails (s) past the note's end, by role (others: 0.12)
+_TAIL = {_R["counter"]: 0.8, _R["final"]: 0.8, _R["pad"]: 0.25, _R["arp"]: 0.25}
+_CACHE_BYTES = 64 << 20  # rendered notes kept for reuse
 
 
 def op(phase: np.ndarray, mod: np.ndarray | float = 0.0) -> np.ndarray:
@@ -48,10 +53,12 @@ class FMSynth:
         self.sr = sr = int(sample_rate)
         self.room = fx.Reverb(sr, rt60=1.0, damp=0.25, predelay=0.015, size=0.8)
         self.preroll = max(4096, self.room.tail)
-        self.chunk = 1 << 17
+        self.chunk = 1 << 19  # long chunks keep the room's pre-roll cheap
         self.drums = Drums(sr, kick_hz=(210.0, 52.0), kick_decay=0.22)
         self.lp = fx.sos("lowpass", 11000.0, sr, 2)  # the console's output filter, gently
         self._t = np.arange(1 << 16) / sr
+        self._notes: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._cached = 0
 
     def _time(self, n0: int, n1: int) -> np.ndarray:
         if n1 > len(self._t):
@@ -87,27 +94,45 @@ class FMSynth:
         m = op(3.5 * ph) * ctl(lambda u: 0.1 + 0.45 * fx.decay(u, 0.6), t)
         return op(ph, m) * env * vol
 
+    def _shape(self, nt, role: int, dur: int, length: int) -> np.ndarray:
+        """The whole note at unit volume, tail included: rendered once per distinct note
+        (a tune repeats its notes) and then only sliced, whichever chunk asks first."""
+        arp = (int(nt["arp1"]), int(nt["arp2"]))
+        slap = role == _R["final"] and int(nt["ch"]) == 2  # bass line's last note: slap
+        key = (role, float(nt["pitch"]), arp, dur, slap, bool(nt["fade"]))
+        y = self._notes.get(key)
+        if y is not None:
+            self._notes.move_to_end(key)
+            return y
+        t = self._time(0, length)
+        d = dur / self.sr
+        if slap:
+            y = self.voice(_R["bass"], hz(float(nt["pitch"])), t, d, 1.0)
+        else:
+            chord = (0, *arp) if arp != (0, 0) else (0,)
+            y = np.zeros(length)
+            for iv in chord:
+                y += self.voice(role, hz(float(nt["pitch"]) + iv), t, d, len(chord) ** -0.5)
+        if nt["fade"]:  # the last chord dies exactly at the end of the piece
+            y *= np.maximum(1.0 - t * (self.sr / max(dur, 1)), 0.0)
+        self._notes[key] = y
+        self._cached += y.nbytes
+        while self._cached > _CACHE_BYTES and len(self._notes) > 1:
+            self._cached -= self._notes.popitem(last=False)[1].nbytes
+        return y
+
     def _note(self, nt, a: int, b: int, out: np.ndarray) -> None:
         role = int(nt["role"])
         start, dur = int(nt["start"]), int(nt["dur"])
-        tail = {_R["counter"]: 0.8, _R["final"]: 0.8, _R["pad"]: 0.25, _R["arp"]: 0.25}
-        s0, s1 = max(start, a), min(start + dur + int(tail.get(role, 0.12) * self.sr), b)
+        length = dur + int(_TAIL.get(role, 0.12) * self.sr)
+        s0, s1 = max(start, a), min(start + length, b)
         if s1 <= s0:
             return
-        t = self._time(s0 - start, s1 - start)
+        y = self._shape(nt, role, dur, length)[s0 - start : s1 - start]
         vol = float(nt["vol"]) / 15.0
-        chord = (0, int(nt["arp1"]), int(nt["arp2"])) if (nt["arp1"] or nt["arp2"]) else (0,)
-        y = np.zeros(len(t))
-        for iv in chord:
-            f = hz(float(nt["pitch"]) + iv)
-            y += self.voice(role, f, t, dur / self.sr, vol / len(chord) ** 0.5)
-        if role == _R["final"] and int(nt["ch"]) == 2:  # bass line's last note: slap
-            y = self.voice(_R["bass"], hz(float(nt["pitch"])), t, dur / self.sr, vol)
-        if nt["fade"]:  # the last chord dies exactly at the end of the piece
-            y *= np.maximum(1.0 - t * (self.sr / max(dur, 1)), 0.0)
         p = _PAN.get(role, 0.0)
-        out[0, s0 - a : s1 - a] += y * (1.0 - 0.5 * p)
-        out[1, s0 - a : s1 - a] += y * (1.0 + 0.5 * p)
+        out[0, s0 - a : s1 - a] += y * (vol * (1.0 - 0.5 * p))
+        out[1, s0 - a : s1 - a] += y * (vol * (1.0 + 0.5 * p))
 
     def _drum(self, nt, a: int, b: int, out: np.ndarray) -> None:
         role = int(nt["role"])

@@ -22,6 +22,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 import numpy as np
+from scipy import fft as sp_fft
 from scipy import signal
 
 _NOISE_LEN = 1 << 18
@@ -208,10 +209,11 @@ class Reverb:
     """An 8-line feedback delay network (Householder mixing, damped feedback): plate/hall.
 
     It runs at a quarter of the sample rate (a tail has little above 6 kHz, and that keeps it
-    cheap), vectorised by blocks as long as the shortest delay line: within a block no line
-    reads a sample written in the same block. ``rt60`` seconds of decay, ``damp`` 0..0.5 (how
-    fast highs die), ``predelay`` seconds, ``size`` scales the lines (density and colour).
-    ``tail`` is the pre-roll the reverb needs to forget its start.
+    cheap). The network is linear and time-invariant, so it is run once, on impulses, when the
+    reverb is built, and a send is then convolved with that stereo impulse response (FFT);
+    ``rt60`` seconds of decay, ``damp`` 0..0.5 (how fast highs die), ``predelay`` seconds,
+    ``size`` scales the lines (density and colour). ``tail`` is the pre-roll the reverb needs
+    to forget its start.
     """
 
     def __init__(
@@ -232,6 +234,52 @@ class Reverb:
         self.taps = [(int(t * rate), g) for t, g in _TAPS]
         self.tail = int(rt60 * sr * 0.85)  # the residue is below about -50 dB after this
         self.hp = sos("highpass", 150.0, int(rate), 2)
+        # impulse responses (input side, output side, time) at the low rate, to -60 dB
+        m = int(rt60 * rate) + 1
+        imp = np.zeros((2, m))
+        imp[0, 0] = 1.0
+        left = self._network(imp)
+        imp[0, 0], imp[1, 0] = 0.0, 1.0
+        self.ir = np.stack([left, self._network(imp)])
+        self._spectra: dict[int, np.ndarray] = {}
+
+    def _network(self, low: np.ndarray) -> np.ndarray:
+        """The low-rate network: wet (2, m) for the decimated send ``low`` (2, m)."""
+        m_all = low.shape[-1]
+        low = signal.sosfilt(self.hp, low, axis=-1)  # keep the low end out of the tail
+        lead = self.pre + self.taps[-1][0]
+        sent = np.zeros((2, m_all + lead))
+        for t, g in self.taps:  # a few early reflections, then the diffuse tail
+            sent[:, self.pre + t : self.pre + t + m_all] += g * low
+        sent = sent[:, :m_all]
+        d, g, a = self.d, self.g, self.damp
+        dmax = int(d.max()) + 1
+        block = int(d.min())  # within a block no line reads a sample written in it
+        width = dmax + m_all
+        buf = np.zeros((8, width))
+        flat = buf.reshape(-1)
+        inp = np.empty((8, m_all))
+        inp[:4] = sent[0] * 0.35
+        inp[4:] = sent[1] * 0.35
+        inp[1::2] *= -1.0
+        c_now, c_old = (g * (1.0 - a))[:, None], (g * a)[:, None]
+        # line i reads its samples [p - d_i - 1, p - d_i + m) of the flat buffer: one gather
+        rd = (np.arange(8) * width - d - 1)[:, None] + np.arange(block + 1)
+        for t0 in range(0, m_all, block):
+            m = min(block, m_all - t0)
+            p = dmax + t0
+            r = flat[rd[:, : m + 1] + p]
+            y = r[:, 1:] * c_now
+            y += r[:, :-1] * c_old
+            y -= 0.25 * y.sum(axis=0)
+            y += inp[:, t0 : t0 + m]
+            buf[:, p : p + m] = y
+        lines = buf[:, dmax:]
+        # (no matrix product: BLAS threads would spin on a shared machine)
+        wet = np.stack(
+            [(lines * _OUT_L[:, None]).sum(axis=0), (lines * _OUT_R[:, None]).sum(axis=0)]
+        )
+        return wet * 0.5
 
     def __call__(self, x: np.ndarray) -> np.ndarray:
         """Wet stereo (2, n) for stereo send ``x`` (2, n)."""
@@ -243,38 +291,32 @@ class Reverb:
         low = np.zeros((2, m_all * st))
         low[:, :n] = x
         low = low.reshape(2, m_all, st).mean(axis=2)
-        low = signal.sosfilt(self.hp, low, axis=-1)  # keep the low end out of the tail
-        lead = self.pre + self.taps[-1][0]
-        sent = np.zeros((2, m_all + lead))
-        for t, g in self.taps:  # a few early reflections, then the diffuse tail
-            sent[:, self.pre + t : self.pre + t + m_all] += g * low
-        sent = sent[:, :m_all]
-        d, g, a = self.d, self.g, self.damp
-        dmax = int(d.max()) + 1
-        block = int(d.min())
-        buf = np.zeros((8, dmax + m_all))
-        inp = np.empty((8, m_all))
-        inp[:4] = sent[0] * 0.35
-        inp[4:] = sent[1] * 0.35
-        inp[1::2] *= -1.0
-        gd = g[:, None]
-        for t0 in range(0, m_all, block):
-            m = min(block, m_all - t0)
-            p = dmax + t0
-            y = np.stack([buf[i, p - d[i] - 1 : p - d[i] + m] for i in range(8)])
-            y = gd * ((1.0 - a) * y[:, 1:] + a * y[:, :-1])
-            y -= 0.25 * y.sum(axis=0)
-            y += inp[:, t0 : t0 + m]
-            buf[:, p : p + m] = y
-        lines = buf[:, dmax:]
-        # (no matrix product: BLAS threads would spin on a shared machine)
-        wet = np.stack(
-            [(lines * _OUT_L[:, None]).sum(axis=0), (lines * _OUT_R[:, None]).sum(axis=0)]
-        )
-        wet *= 0.5
+        size = sp_fft.next_fast_len(m_all + self.ir.shape[-1] - 1, real=True)
+        spec = self._spectra.get(size)
+        if spec is None:
+            spec = self._spectra[size] = sp_fft.rfft(self.ir, size, axis=-1)
+        xs = sp_fft.rfft(low, size, axis=-1)
+        wet = sp_fft.irfft(xs[0] * spec[0] + xs[1] * spec[1], size, axis=-1)[:, :m_all]
         # back to the full rate by linear interpolation (a gentle low-pass on the images)
-        pos = (np.arange(n) - (st - 1) / 2) / st
-        return np.stack([np.interp(pos, np.arange(m_all), w) for w in wet])
+        return upsample_linear(wet, st, n)
+
+
+def upsample_linear(w: np.ndarray, st: int, n: int) -> np.ndarray:
+    """``w`` (c, m) at 1/``st`` of the rate, sample k centred on full-rate sample
+    k st + (st - 1) / 2, back to ``n`` full-rate samples by linear interpolation (the ends
+    held): one pass per phase of the ``st`` output phases instead of a search per sample."""
+    if st == 1:
+        return w[:, :n].copy()
+    c, m = w.shape
+    wp = np.concatenate([w[:, :1], w, w[:, -1:]], axis=1)
+    out = np.empty((c, m, st))
+    for j in range(st):
+        off = (j - (st - 1) / 2) / st
+        lo = int(np.floor(off))
+        fr = off - lo
+        np.multiply(wp[:, 1 + lo : 1 + lo + m], 1.0 - fr, out=out[:, :, j])
+        out[:, :, j] += wp[:, 2 + lo : 2 + lo + m] * fr
+    return out.reshape(c, m * st)[:, :n]
 
 
 # -- dynamics ----------------------------------------------------------------------------------

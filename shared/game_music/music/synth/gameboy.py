@@ -90,7 +90,7 @@ class GameBoySynth(ChipSynth):
         # A small room (the handheld through a speaker is dry; a little air glues the mix).
         self.room = fx.Reverb(sr, rt60=0.7, damp=0.3, predelay=0.01, size=0.6)
         self.preroll = max(2048, self.room.tail)
-        self.chunk = 1 << 17
+        self.chunk = 1 << 19  # long chunks keep the room's pre-roll cheap
         hp = signal.butter(1, 28.0, "highpass", fs=sr, output="sos")  # the output capacitor
         # thin: half of the signal below ~250 Hz goes (a -6 dB low shelf)
         w = 2 * np.pi * 250.0

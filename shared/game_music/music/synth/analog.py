@@ -15,6 +15,7 @@ Other synths reuse ``saw``, ``unison``, ``Drums`` and the effects in ``fx``.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -87,16 +88,33 @@ def unison(
 ) -> np.ndarray:
     """``voices`` saws spread over +-``detune`` cents, panned across +-``spread``: (2, m)."""
     base = drift_phase(f, t, t0, drift) if drift else f * t
-    out = np.zeros((2, len(t)))
-    for v in range(voices):
-        x = (v / (voices - 1) * 2.0 - 1.0) if voices > 1 else 0.0
-        ratio = 2.0 ** (x * detune / 1200.0)
-        # a fixed, different start phase per voice (the same for every note: deterministic)
-        y = saw(base * ratio + 0.37 * v, f * ratio / sr)
-        p = x * spread
-        out[0] += y * (1.0 - p)
-        out[1] += y * (1.0 + p)
-    return out * (1.0 / voices)
+    x = np.linspace(-1.0, 1.0, voices) if voices > 1 else np.zeros(1)
+    ratio = 2.0 ** (x * detune / 1200.0)
+    # all voices at once, (voices, m); a fixed, different start phase per voice (the same
+    # for every note: deterministic)
+    ph = base * ratio[:, None]
+    ph += (0.37 * np.arange(voices))[:, None]
+    ph -= np.floor(ph)
+    ph = ph.astype(np.float32)  # wrapped: float32 holds a cycle's phase finely enough
+    dt = np.minimum(f * ratio / sr, 0.5).astype(np.float32)
+    y = 2.0 * ph - 1.0
+    y -= _blep2(ph, dt)
+    p = x * spread
+    w = (np.stack([1.0 - p, 1.0 + p]) * (1.0 / voices)).astype(np.float32)  # pan weights
+    return np.stack([(y * w[0][:, None]).sum(axis=0), (y * w[1][:, None]).sum(axis=0)])
+
+
+def _blep2(x: np.ndarray, dt: np.ndarray) -> np.ndarray:
+    """``_blep`` for phases ``x`` (voices, m) in [0, 1), one ``dt`` per voice."""
+    r = np.zeros_like(x)
+    d = np.broadcast_to(dt[:, None], x.shape)
+    m = x < d
+    u = x[m] / d[m]
+    r[m] = u + u - u * u - 1.0
+    m = x > 1.0 - d
+    u = (x[m] - 1.0) / d[m]
+    r[m] = u * u + u + u + 1.0
+    return r
 
 
 # -- drum machine ------------------------------------------------------------------------------
@@ -274,6 +292,10 @@ EDM = Patch(
 
 _R = ROLE
 _PUMPED = {_R["pad"], _R["arp"], _R["bass"], _R["final"], _R["counter"]}
+# release (s) after a note's end, by role (others: 0.08)
+_REL = {_R["pad"]: 0.7, _R["final"]: 0.5, _R["lead"]: 0.18, _R["counter"]: 0.15, _R["bass"]: 0.03}
+_CACHE_BYTES = 96 << 20  # rendered notes kept for reuse
+_RING = 2400  # samples after a note for the ladder's ring-out (its lowest rung: ~2 ms tau)
 
 
 class AnalogSynth:
@@ -291,8 +313,10 @@ class AnalogSynth:
         self.lookahead = int(8 * self.beat * sr) if patch.risers else 0
         self.ladder = fx.FilterLadder(sr, (180.0, 600.0, 2000.0, 6500.0), q=1.2)
         self.drums = Drums(sr, kick_hz=patch.kick_hz, kick_decay=patch.kick_decay)
-        self.hp = fx.sos("highpass", 25.0, sr, 2)
+        self.hp = fx.sos("highpass", 25.0, sr, 2).astype(np.float32)
         self._t = np.arange(1 << 16) / sr
+        self._notes: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._cached = 0
 
     def _time(self, n0: int, n1: int) -> np.ndarray:
         if n1 > len(self._t):
@@ -337,47 +361,71 @@ class AnalogSynth:
         return out
 
     # -- voices -------------------------------------------------------------------------------
-    def _melodic(self, ev, a: int, b: int, lad: np.ndarray, pads: np.ndarray, pump) -> None:
+    def _melodic(self, ev, a: int, b: int, lad, pads, direct, pump) -> None:
         start, dur, pitch, vol, role, nt = ev
         p, sr = self.p, self.sr
-        rel = {
-            _R["pad"]: 0.7,
-            _R["final"]: 0.5,
-            _R["lead"]: 0.18,
-            _R["counter"]: 0.15,
-            _R["bass"]: 0.03,
-        }.get(role, 0.08)
+        rel = _REL.get(role, 0.08)
+        if role not in (_R["pad"], _R["final"]):
+            # notes repeat: each distinct one is rendered and filtered whole once, then
+            # sliced; the sidechain gain, slow next to the filters, is applied after them
+            z = self._shape(role, pitch, dur, nt)
+            s0, s1 = max(start, a), min(start + z.shape[-1], b)
+            if s1 > s0:
+                g = pump[s0 - a : s1 - a] * np.float32(vol) if role in _PUMPED else vol
+                direct[:, s0 - a : s1 - a] += z[:, s0 - start : s1 - start] * g
+            return
         s0, s1 = max(start, a), min(start + dur + int(rel * sr), b)
         if s1 <= s0:
             return
         n0, n1 = s0 - start, s1 - start
+        # pads and the last chord: long, few, drifting on absolute time
         t = self._time(n0, n1)
         t0 = start / sr
         d = dur / sr
         f = hz(pitch)
-        if role in (_R["pad"], _R["final"]):
-            env = fx.control(
-                lambda u: fx.adsr(u, d, 0.35 if role == _R["pad"] else 0.02, 1.2, 0.75, rel), t
-            )
-            y = unison(f, t, t0, p.pad_voices, p.pad_detune, 0.9, sr, p.drift)
-            y += 0.5 * unison(f / 2, t, t0, 2, p.pad_detune, 0.5, sr, p.drift)
-            y *= env * (vol * 1.1)
-            if role == _R["pad"]:
-                pads[:, s0 - a : s1 - a] += y * pump[s0 - a : s1 - a]
-                return
-            pos = np.full(len(t), p.pad_cut + 0.6)
-        elif role == _R["lead"]:
+        env = fx.control(
+            lambda u: fx.adsr(u, d, 0.35 if role == _R["pad"] else 0.02, 1.2, 0.75, rel), t
+        )
+        y = unison(f, t, t0, p.pad_voices, p.pad_detune, 0.9, sr, p.drift)
+        y += 0.5 * unison(f / 2, t, t0, 2, p.pad_detune, 0.5, sr, p.drift)
+        y *= env * (vol * 1.1)
+        if role == _R["pad"]:
+            pads[:, s0 - a : s1 - a] += y * pump[s0 - a : s1 - a]
+            return
+        if nt["fade"]:  # the last chord dies exactly at the end of the piece
+            y *= np.maximum(1.0 - t / max(d, 1e-3), 0.0)
+        y *= pump[s0 - a : s1 - a]
+        self.ladder.add(lad, y, p.pad_cut + 0.6, s0 - a)
+
+    def _shape(self, role: int, pitch: float, dur: int, nt) -> np.ndarray:
+        """A whole lead, bass, arp or counter note at unit volume, through its filter sweep,
+        release and the filters' ring-out included (stereo float32), cached: the same note
+        always sounds the same."""
+        slide = (float(nt["slide"]), float(nt["slide_t"])) if role == _R["lead"] else (0.0, 0.0)
+        key = (role, pitch, dur, bool(nt["fade"]), slide)
+        hit = self._notes.get(key)
+        if hit is not None:
+            self._notes.move_to_end(key)
+            return hit
+        p, sr = self.p, self.sr
+        rel = _REL.get(role, 0.08)
+        t = self._time(0, dur + int(rel * sr))
+        # the analog drift starts from a phase of its slow LFO chosen by the pitch
+        t0 = (pitch * 0.618034) % 1.0 / 0.23
+        d = dur / sr
+        f = hz(pitch)
+        pos: object
+        if role == _R["lead"]:
             env = fx.control(lambda u: fx.adsr(u, d, 0.008, 0.3, 0.7, rel), t)
             ph_t = t
-            slide = float(nt["slide"])
-            if slide:
+            if slide[0]:
                 # the pitch glides in over slide_t seconds (approximate: linear in time)
-                st = max(float(nt["slide_t"]), 1e-3)
-                ph_t = t + slide / 12.0 * np.log(2.0) * np.where(
+                st = max(slide[1], 1e-3)
+                ph_t = t + slide[0] / 12.0 * np.log(2.0) * np.where(
                     t < st, t - t * t / (2 * st), st / 2
                 )
             y = unison(f, ph_t, t0, p.lead_voices, p.lead_detune, 0.35, sr, p.drift)
-            y *= env * vol * 0.9
+            y *= env * 0.9
             c0, c1 = p.lead_cut
             pos = c1 + (c0 - c1) * fx.control(lambda u: fx.decay(u, 0.25), t)
         elif role == _R["bass"]:
@@ -391,31 +439,32 @@ class AnalogSynth:
                     * fx.control(lambda u: fx.adsr(u, d, 0.004, 1.0, 0.9, rel), t)
                     * 1.1
                 )
-                mid = unison(f, t, t0, 2, 14.0, 0.0, sr, 0.0) * env * 0.55
-                mid[:] += sub
-                y = mid * vol
+                y = unison(f, t, t0, 2, 14.0, 0.0, sr, 0.0) * env * 0.55
+                y += sub
                 pos = 1.0 + 0.9 * fx.control(lambda u: fx.decay(u, 0.12), t)
             else:
                 y0 = 0.6 * saw(f * t, f / sr) + 0.5 * square(f * t * 1.003, f / sr)
-                y = np.stack([y0, y0]) * (env * vol * 0.9)
+                y = np.stack([y0, y0]) * (env * 0.9)
                 c0, c1 = p.bass_cut
                 pos = c1 + (c0 - c1) * fx.control(lambda u: fx.decay(u, 0.07), t)
-        else:  # arp, counter: plucks and a softer second line
-            if role == _R["arp"]:
-                env = fx.control(lambda u: fx.adsr(u, d, 0.002, 0.2, 0.25, rel), t)
-                y = unison(f, t, t0, 2, 6.0, 0.7, sr, p.drift) * (env * vol * 0.9)
-                c0, c1 = p.arp_cut
-                pos = c1 + (c0 - c1) * fx.control(lambda u: fx.decay(u, p.arp_decay), t)
-            else:
-                env = fx.control(lambda u: fx.adsr(u, d, 0.01, 0.25, 0.6, rel), t)
-                y0 = square(drift_phase(f, t, t0, p.drift), f / sr, 0.3)
-                y = fx.pan(y0, 0.35) * (env * vol * 0.6)
-                pos = np.full(len(t), 2.6)
+        elif role == _R["arp"]:  # plucks
+            env = fx.control(lambda u: fx.adsr(u, d, 0.002, 0.2, 0.25, rel), t)
+            y = unison(f, t, t0, 2, 6.0, 0.7, sr, p.drift) * (env * 0.9)
+            c0, c1 = p.arp_cut
+            pos = c1 + (c0 - c1) * fx.control(lambda u: fx.decay(u, p.arp_decay), t)
+        else:  # counter: a softer second line
+            env = fx.control(lambda u: fx.adsr(u, d, 0.01, 0.25, 0.6, rel), t)
+            y0 = square(drift_phase(f, t, t0, p.drift), f / sr, 0.3)
+            y = fx.pan(y0, 0.35) * (env * 0.6)
+            pos = 2.6
         if nt["fade"]:  # the last chord dies exactly at the end of the piece
             y *= np.maximum(1.0 - t / max(d, 1e-3), 0.0)
-        if role in _PUMPED:
-            y *= pump[s0 - a : s1 - a]
-        self.ladder.add(lad, y, pos, s0 - a)
+        z = self.ladder.render(y.astype(np.float32), pos, _RING)
+        self._notes[key] = z
+        self._cached += z.nbytes
+        while self._cached > _CACHE_BYTES and len(self._notes) > 1:
+            self._cached -= self._notes.popitem(last=False)[1].nbytes
+        return z
 
     def _drum(self, ev, a: int, b: int, out: np.ndarray, wet: np.ndarray) -> None:
         start, dur, pitch, vol, role, nt = ev
@@ -496,16 +545,18 @@ class AnalogSynth:
             fx.duck(kicks, a, n, sr, p.duck_db, release=min(0.6 * self.beat, 0.22))
             if p.duck_db
             else np.ones(n)
-        )
+        ).astype(np.float32)
+        # float32 buses: half the memory traffic; rounding stays ~140 dB down
         lad = self.ladder.buffer(n)
-        pads = np.zeros((2, n))
-        drums = np.zeros((2, n))
-        wet = np.zeros((2, n))
+        pads = np.zeros((2, n), dtype=np.float32)
+        drums = np.zeros((2, n), dtype=np.float32)
+        wet = np.zeros((2, n), dtype=np.float32)
+        direct = np.zeros((2, n), dtype=np.float32)  # notes filtered on their own
         for ev in self._events(notes[notes["start"] < b]):
             if ev[4] in (_R["kick"], _R["snare"], _R["hat"], _R["crash"], _R["tom"]):
                 self._drum(ev, a, b, drums, wet)
             elif int(ev[5]["ch"]) in (PULSE1, PULSE2, TRIANGLE):
-                self._melodic(ev, a, b, lad, pads, pump)
+                self._melodic(ev, a, b, lad, pads, direct, pump)
         if p.risers:
             crashes = notes["start"][notes["role"] == _R["crash"]]
             for c in np.unique(crashes):
@@ -513,11 +564,13 @@ class AnalogSynth:
                     self._riser(int(c), a, b, lad, drums)
         if pads.any():
             self.ladder.add(
-                lad, fx.chorus(pads, a, sr, depth_ms=3.0, rate=0.5), np.full(n, p.pad_cut), 0
+                lad, fx.chorus(pads, a, sr, depth_ms=3.0, rate=0.5), p.pad_cut, 0
             )
         mel = self.ladder.process(lad)
+        mel += direct
         wet += mel
-        mix = mel + drums + self.reverb(wet) * (p.reverb_mix / 0.28)
+        mix = mel + drums
+        mix += self.reverb(wet) * np.float32(p.reverb_mix / 0.28)
         mix = signal.sosfilt(self.hp, mix, axis=-1)
         mix = fx.glue(mix, sr, threshold_db=-20.0, ratio=2.0)
         return (mix.T * p.gain).astype(np.float32)

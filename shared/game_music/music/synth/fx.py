@@ -125,10 +125,11 @@ class FilterLadder:
     def __init__(self, sr: int, cutoffs=(220.0, 700.0, 2200.0, 7000.0), q: float = 1.1) -> None:
         self.sr = sr
         self.cutoffs = tuple(cutoffs)
-        self.sos = [sos("lowpass", c, sr, 4, q) for c in self.cutoffs]
+        # float32 rungs: half the memory traffic, and -120 dB of rounding is far below hiss
+        self.sos = [sos("lowpass", c, sr, 4, q).astype(np.float32) for c in self.cutoffs]
 
     def buffer(self, n: int, channels: int = 2) -> np.ndarray:
-        return np.zeros((len(self.cutoffs) + 1, channels, n))
+        return np.zeros((len(self.cutoffs) + 1, channels, n), dtype=np.float32)
 
     def add(self, buf: np.ndarray, x: np.ndarray, pos, s0: int) -> None:
         """Add stereo ``x`` (2, m) at ladder position ``pos`` (a float, or (m,) per sample)
@@ -151,6 +152,14 @@ class FilterLadder:
             seg = x[:, r0:r1]
             buf[k, :, s0 + r0 : s0 + r1] += seg - seg * w
             buf[k + 1, :, s0 + r0 : s0 + r1] += seg * w
+
+    def render(self, x: np.ndarray, pos, ring: int) -> np.ndarray:
+        """``x`` (c, m) through the ladder at ``pos`` on its own, ``ring`` samples of the
+        filters' ring-out after it: a note filtered once and then reused (the ladder is
+        linear, so the sum of filtered notes is the filtered sum)."""
+        buf = self.buffer(x.shape[-1] + ring, x.shape[0])
+        self.add(buf, x, pos, 0)
+        return self.process(buf)
 
     def process(self, buf: np.ndarray) -> np.ndarray:
         out = buf[-1].copy()
@@ -176,17 +185,25 @@ def chorus(
     if x.ndim == 1:
         x = np.stack([x, x])
     n = x.shape[-1]
-    idx = np.arange(n, dtype=np.float64)
     out = x.copy()
     base = 7.0e-3 * sr
+    depth = depth_ms * 1e-3 * sr
+    # only the span that sounds (and the longest delay after it) needs the delays
+    live = np.flatnonzero(np.abs(x).max(axis=0))
+    if not len(live):
+        return out / (1.0 + 0.5 * mix)
+    lo, hi = max(int(live[0]) - 1, 0), min(int(live[-1]) + int(base + depth) + 3, n)
+    m = hi - lo
+    idx = np.arange(lo, hi)
     for side, phase in ((0, 0.0), (1, np.pi / 2)):
-        d = base + depth_ms * 1e-3 * sr * lfo(a, n, sr, rate, phase)
+        d = base + depth * lfo(a + lo, m, sr, rate, phase)
         pos = np.maximum(idx - d, 0.0)
         i0 = pos.astype(np.int64)
-        fr = pos - i0
+        fr = (pos - i0).astype(x.dtype)
         src = x[side]
-        wet = src[i0] * (1.0 - fr) + src[np.minimum(i0 + 1, n - 1)] * fr
-        out[side] += mix * wet
+        wet = src[i0]
+        wet += (src[np.minimum(i0 + 1, n - 1)] - wet) * fr
+        out[side, lo:hi] += mix * wet
     return out / (1.0 + 0.5 * mix)
 
 
@@ -288,13 +305,15 @@ class Reverb:
             return np.zeros((2, n))
         st = self.step
         m_all = -(-n // st)
-        low = np.zeros((2, m_all * st))
+        # float32 from here: the rounding (~ -130 dB) is far below the tail's own noise
+        low = np.zeros((2, m_all * st), dtype=np.float32)
         low[:, :n] = x
         low = low.reshape(2, m_all, st).mean(axis=2)
         size = sp_fft.next_fast_len(m_all + self.ir.shape[-1] - 1, real=True)
         spec = self._spectra.get(size)
         if spec is None:
-            spec = self._spectra[size] = sp_fft.rfft(self.ir, size, axis=-1)
+            spec = sp_fft.rfft(self.ir, size, axis=-1).astype(np.complex64)
+            self._spectra[size] = spec
         xs = sp_fft.rfft(low, size, axis=-1)
         wet = sp_fft.irfft(xs[0] * spec[0] + xs[1] * spec[1], size, axis=-1)[:, :m_all]
         # back to the full rate by linear interpolation (a gentle low-pass on the images)
@@ -304,22 +323,45 @@ class Reverb:
 def upsample_linear(w: np.ndarray, st: int, n: int) -> np.ndarray:
     """``w`` (c, m) at 1/``st`` of the rate, sample k centred on full-rate sample
     k st + (st - 1) / 2, back to ``n`` full-rate samples by linear interpolation (the ends
-    held): one pass per phase of the ``st`` output phases instead of a search per sample."""
+    held)."""
     if st == 1:
         return w[:, :n].copy()
     c, m = w.shape
     wp = np.concatenate([w[:, :1], w, w[:, -1:]], axis=1)
-    out = np.empty((c, m, st))
-    for j in range(st):
-        off = (j - (st - 1) / 2) / st
-        lo = int(np.floor(off))
-        fr = off - lo
-        np.multiply(wp[:, 1 + lo : 1 + lo + m], 1.0 - fr, out=out[:, :, j])
-        out[:, :, j] += wp[:, 2 + lo : 2 + lo + m] * fr
+    fr = (np.arange(st) - (st - 1) / 2) / st  # offsets from the centre, in low-rate samples
+    h = st // 2  # phases 0 .. h-1 sit before their centre, between samples k-1 and k
+    out = np.empty((c, m, st), dtype=w.dtype)
+    if st <= 16:  # few phases: one pass per phase (a tiny last axis would be slow to broadcast)
+        for j in range(st):
+            k = 0 if j < h else 1  # wp index of the left neighbour, less k of the centre
+            g = -fr[j] if j < h else 1.0 - fr[j]
+            np.multiply(wp[:, k : k + m], g, out=out[:, :, j])
+            out[:, :, j] += wp[:, k + 1 : k + 1 + m] * (1.0 - g)
+        return out.reshape(c, m * st)[:, :n]
+    lo, hi = out[:, :, :h], out[:, :, h:]
+    np.multiply(wp[:, :m, None], -fr[:h], out=lo)
+    lo += wp[:, 1 : m + 1, None] * (1.0 + fr[:h])
+    np.multiply(wp[:, 1 : m + 1, None], 1.0 - fr[h:], out=hi)
+    hi += wp[:, 2 : m + 2, None] * fr[h:]
     return out.reshape(c, m * st)[:, :n]
 
 
 # -- dynamics ----------------------------------------------------------------------------------
+@lru_cache(maxsize=16)
+def _duck_curve(sr: int, depth: float, attack: float, release: float) -> tuple[int, np.ndarray]:
+    """(samples before the onset, gain curve) of one sidechain dip."""
+    span = int((attack + 2.5 * release) * sr)
+    att = max(int(attack * sr), 1)
+    t = np.arange(-att, span) / sr
+    # a quick dip before the hit lands, then a smooth (raised-cosine) recovery
+    curve = np.where(
+        t < 0,
+        1.0 + t / attack,
+        0.5 * (1 + np.cos(np.pi * np.minimum(t / (2.5 * release), 1.0))),
+    )
+    return att, 1.0 - depth * np.clip(curve, 0, 1)
+
+
 def duck(
     starts: np.ndarray,
     a: int,
@@ -332,21 +374,14 @@ def duck(
     """Gain curve (n,) for samples [a, a + n) dipping ``depth_db`` at each onset in ``starts``
     (absolute samples) and recovering over ``release`` s: sidechain compression from the kick."""
     g = np.ones(n)
-    depth = 1.0 - 10 ** (-depth_db / 20)
-    span = int((attack + 2.5 * release) * sr)
-    att = max(int(attack * sr), 1)
-    for s in np.asarray(starts, dtype=np.int64):
+    att, curve = _duck_curve(sr, 1.0 - 10 ** (-depth_db / 20), attack, release)
+    span = len(curve) - att
+    for s in np.asarray(starts, dtype=np.int64).tolist():
         lo, hi = max(s - att, a), min(s + span, a + n)
         if hi <= lo:
             continue
-        t = (np.arange(lo, hi) - s) / sr
-        # a quick dip before the hit lands, then a smooth (raised-cosine) recovery
-        curve = np.where(
-            t < 0,
-            1.0 + t / attack,
-            0.5 * (1 + np.cos(np.pi * np.minimum(t / (2.5 * release), 1.0))),
-        )
-        np.minimum(g[lo - a : hi - a], 1.0 - depth * np.clip(curve, 0, 1), out=g[lo - a : hi - a])
+        c = curve[lo - (s - att) : hi - (s - att)]
+        np.minimum(g[lo - a : hi - a], c, out=g[lo - a : hi - a])
     return g
 
 
@@ -378,7 +413,7 @@ def glue(
     Cheap and smooth by design: it glues a mix (2:1, slow attack), it does not catch peaks."""
     n = x.shape[-1]
     nb = -(-n // block)
-    pad = np.zeros((x.shape[0], nb * block))
+    pad = np.zeros((x.shape[0], nb * block), dtype=x.dtype)
     pad[:, :n] = x
     ms = (pad.reshape(x.shape[0], nb, block) ** 2).mean(axis=(0, 2))
     level = 10 * np.log10(ms + 1e-12)
@@ -387,5 +422,5 @@ def glue(
     # one-pole smoothing of the gain per block (slow: glue, not peak catching)
     k = np.exp(-block / (0.5 * (attack + release) * sr))
     gdb = signal.lfilter([1.0 - k], [1.0, -k], target)
-    centres = np.arange(nb) * block + block / 2
-    return x * np.interp(np.arange(n), centres, np.exp(gdb * (np.log(10) / 20)))
+    gain = upsample_linear(np.exp(gdb * (np.log(10) / 20))[None, :], block, n)[0]
+    return x * gain.astype(x.dtype, copy=False)

@@ -21,11 +21,13 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
+from scipy import fft as sfft
 from scipy import signal
 
 from ..notes import ROLES
 
 TABLE = 2048
+F32 = np.float32
 LN2 = float(np.log(2.0))
 
 
@@ -40,7 +42,7 @@ def table(amps: tuple[float, ...]) -> np.ndarray:
     spec = np.zeros(TABLE // 2 + 1, dtype=np.complex128)
     spec[1 : len(amps) + 1] = -1j * np.asarray(amps) * (TABLE / 2)
     wave = np.fft.irfft(spec, TABLE)
-    return np.concatenate([wave, wave[:1]]).astype(np.float64)
+    return np.concatenate([wave, wave[:1]]).astype(F32)
 
 
 def n_partials(f_max: float, sr: float, cap: int = 96) -> int:
@@ -107,7 +109,7 @@ def osc(tab: np.ndarray, ph: np.ndarray) -> np.ndarray:
     i = x.astype(np.int64)
     x -= i
     lo = tab[i]
-    return lo + x * (tab[i + 1] - lo)
+    return lo + x.astype(F32) * (tab[i + 1] - lo)
 
 
 def phase(
@@ -175,8 +177,8 @@ def env_fast(
     """:func:`adsr` evaluated every ``every`` samples and held in between (envelopes are slow;
     ``every`` samples at 16 kHz is 2 ms)."""
     if len(t) <= 4 * every:
-        return adsr(t, gate, att, dec, sus, rel, smooth=smooth)
-    coarse = adsr(t[::every], gate, att, dec, sus, rel, smooth=smooth)
+        return adsr(t, gate, att, dec, sus, rel, smooth=smooth).astype(F32)
+    coarse = adsr(t[::every], gate, att, dec, sus, rel, smooth=smooth).astype(F32)
     return np.repeat(coarse, every)[: len(t)]
 
 
@@ -210,7 +212,7 @@ def play(buf: np.ndarray, t: np.ndarray, sr: int, *, loop: bool = False) -> np.n
     if k0 + n <= size:
         return buf[..., k0 : k0 + n]
     if not loop:
-        out = np.zeros(buf.shape[:-1] + (n,))
+        out = np.zeros(buf.shape[:-1] + (n,), F32)
         m = max(0, size - k0)
         if m:
             out[..., :m] = buf[..., k0:size]
@@ -310,21 +312,25 @@ def compress(
     release: float = 0.15,
     block: int = 256,
 ) -> np.ndarray:
-    """Feed-forward bus compressor on block RMS (stereo-linked), gain interpolated per sample.
-    Stateless apart from the smoothing, which the caller's warm-up covers."""
+    """Feed-forward bus compressor on block RMS (stereo-linked), gain held per block (the
+    smoothed gain moves little within one). Stateless apart from the smoothing, which the
+    caller's warm-up covers. Works in place when ``x`` is float32."""
+    x = np.asarray(x, dtype=F32)
     n = x.shape[1]
     nb = -(-n // block)
-    pad = np.zeros((2, nb * block))
-    pad[:, :n] = x
-    rms = np.sqrt((pad.reshape(2, nb, block) ** 2).mean(axis=(0, 2)) + 1e-12)
+    pw = np.zeros(nb * block, F32)
+    np.square(x[0], out=pw[:n])
+    pw[:n] += x[1] * x[1]
+    rms = np.sqrt(pw.reshape(nb, block).mean(axis=1, dtype=np.float64) / 2.0 + 1e-12)
     level = 20.0 * np.log10(rms)
     gr = np.minimum(0.0, (thresh_db - level) * (1.0 - 1.0 / ratio))
     # Fast attack (one block), smooth release: a one-pole on the gain reduction's recovery.
     a = np.exp(-block / (release * sr))
     sm = signal.lfilter([1.0 - a], [1.0, -a], gr)
     sm = np.minimum(sm, gr)
-    g = 10.0 ** (sm / 20.0)
-    return x * np.repeat(g, block)[:n]  # the smoothed gain moves little within a block
+    g = (10.0 ** (sm / 20.0)).astype(F32)
+    x *= np.repeat(g, block)[:n]
+    return x
 
 
 # -- voices ------------------------------------------------------------------------------------
@@ -356,29 +362,37 @@ class Voice:
 @lru_cache(maxsize=8)
 def _up_window(d: int) -> np.ndarray:
     """A short interpolation filter: the low-rate mix holds nothing near its Nyquist."""
-    return signal.firwin(24 * d + 1, 0.85 / d, window=("kaiser", 8.0))  # resample_poly: x d
+    h = signal.firwin(24 * d + 1, 0.85 / d, window=("kaiser", 8.0))  # resample_poly: x d
+    return h.astype(F32)
 
 
-def _mix_into(dst: np.ndarray, x: np.ndarray, p: float, gain: float) -> None:
-    """Add ``x`` (mono: constant-power pan; stereo: balance) into the stereo ``dst``."""
-    if x.ndim == 2:
-        gl, gr = (min(1.0, 1.0 - p), min(1.0, 1.0 + p)) if p else (1.0, 1.0)
-    else:
-        th = (p + 1.0) * np.pi / 4.0
-        gl, gr = np.cos(th) * np.sqrt(2.0), np.sin(th) * np.sqrt(2.0)
-    for c, g in ((0, gl), (1, gr)):
-        if g:
-            dst[c] += (x[c] if x.ndim == 2 else x) * (g * gain)
-
-
-def _pan(x: np.ndarray, p: float) -> np.ndarray:
-    if x.ndim == 2:
-        if p == 0.0:
-            return x
-        g = np.array([[min(1.0, 1.0 - p)], [min(1.0, 1.0 + p)]])
-        return x * g
+def _gains(stereo: bool, p: float) -> tuple[float, float]:
+    """Left/right gains: constant-power pan for mono, balance for stereo."""
+    if stereo:
+        return (min(1.0, 1.0 - p), min(1.0, 1.0 + p)) if p else (1.0, 1.0)
     th = (p + 1.0) * np.pi / 4.0
-    return np.stack([x * np.cos(th), x * np.sin(th)]) * np.sqrt(2.0)
+    return float(np.cos(th) * np.sqrt(2.0)), float(np.sin(th) * np.sqrt(2.0))
+
+
+def _add(dst: np.ndarray, j0: int, y: np.ndarray, gl: float, gr: float) -> None:
+    """``dst[:, j0 : j0 + n] += y`` panned (mono ``y``) or balanced (stereo ``y``)."""
+    j1 = j0 + y.shape[-1]
+    for c, g in ((0, gl), (1, gr)):
+        if not g:
+            continue
+        src = y[c] if y.ndim == 2 else y
+        if g == 1.0:
+            dst[c, j0:j1] += src
+        else:
+            dst[c, j0:j1] += src * F32(g)
+
+
+def _add_send(send: np.ndarray, j0: int, y: np.ndarray, g: float) -> None:
+    j1 = j0 + y.shape[-1]
+    if y.ndim == 2:
+        send[j0:j1] += (y[0] + y[1]) * F32(0.5 * g)
+    else:
+        send[j0:j1] += y * F32(g)
 
 
 class BandSynth:
@@ -405,13 +419,14 @@ class BandSynth:
         self.gain = gain
         self.rt60, ir_len, self.damp, self.predelay = reverb
         self.ir = hall_ir(int(round(self.lsr)), self.rt60, ir_len, self.damp, self.predelay)
+        self._irf: dict[int, np.ndarray] = {}  # the hall's spectrum per FFT size
         self.bus = bus
         self.bus_low = bus_low  # run ``bus`` on the low-rate mix (full-rate voices bypass it)
         self.low_bus = low_bus
         self.duck_tau = duck_tau
         self.warm = int(warm * self.sr)
         self.preroll = int(ir_len * self.sr) + self.warm + 64 * self.div
-        self.chunk = 1 << 19  # long chunks keep the hall's pre-roll cheap
+        self.chunk = 1 << 20  # long chunks keep the hall's pre-roll cheap
         self.lookahead = 64 * self.div  # the resampler peeks a little past the chunk
         self.lookback = int(max((v.tail for v in voices.values()), default=0.0) * self.sr) + 1
 
@@ -432,9 +447,10 @@ class BandSynth:
                 out.append((v, notes[m]))
         return out
 
-    def _render_voice(self, v: Voice, notes: np.ndarray, i0: int, i1: int, sr: float) -> np.ndarray:
-        """Voice ``v``'s notes on the grid of rate ``sr``, samples [i0, i1): mono or stereo."""
-        buf: np.ndarray | None = None
+    def _notes(self, v: Voice, notes: np.ndarray, i0: int, i1: int, sr: float):
+        """Voice ``v``'s notes on the grid of rate ``sr`` within samples [i0, i1): yields
+        (first sample, samples) per note, envelope and the piece's final fade included."""
+        isr = 1.0 / sr
         for note in notes:
             t0 = int(note["start"]) / self.sr
             gate = int(note["dur"]) / self.sr
@@ -444,23 +460,67 @@ class BandSynth:
             s1 = min(i1, int(np.ceil(end * sr)))
             if s1 <= s0:
                 continue
-            t = np.arange(s0, s1) / sr - t0
+            t = np.arange(s1 - s0, dtype=np.float64)
+            t *= isr
+            t += s0 * isr - t0
             y = v.render(note, t, int(round(sr)), gate)
             if fade:  # the piece's last notes stop at its end (render_chunk fades the mix)
-                y = y * np.minimum((gate - t) / 0.05, 1.0)
+                y = y * np.minimum((gate - t) / 0.05, 1.0).astype(F32)
+            yield s0, y
+
+    def _voice(
+        self,
+        v: Voice,
+        notes: np.ndarray,
+        i0: int,
+        i1: int,
+        sr: float,
+        *,
+        dst: np.ndarray | None,
+        dbase: int,
+        send: np.ndarray | None,
+        sbase: int,
+        duck: np.ndarray | None,
+    ) -> None:
+        """Render voice ``v`` over samples [i0, i1) of rate ``sr`` once and add it into
+        ``dst`` (stereo, panned and scaled; indexed from sample ``dbase``, earlier samples
+        dropped) and ``send`` (mono, indexed from ``sbase``). ``duck`` starts at ``i0``."""
+        sg = v.send * v.gain
+        gains = {}
+
+        def put(s0: int, y: np.ndarray) -> None:
+            if v.duck and duck is not None:
+                y = y * (1.0 - F32(v.duck) * duck[s0 - i0 : s0 - i0 + y.shape[-1]])
+            if send is not None:
+                _add_send(send, s0 - sbase, y, sg)
+            if dst is not None:
+                j = s0 - dbase
+                if j < 0:
+                    y = y[..., -j:]
+                    j = 0
+                if y.shape[-1]:
+                    g = gains.get(y.ndim)
+                    if g is None:
+                        gl, gr = _gains(y.ndim == 2, v.pan)
+                        g = gains[y.ndim] = (gl * v.gain, gr * v.gain)
+                    _add(dst, j, y, *g)
+
+        if v.post is None:  # straight into the mix, note by note
+            for s0, y in self._notes(v, notes, i0, i1, sr):
+                put(s0, y)
+            return
+        buf: np.ndarray | None = None  # a bus of its own: the post processing needs the sum
+        for s0, y in self._notes(v, notes, i0, i1, sr):
             if buf is None:
-                buf = np.zeros((2, i1 - i0)) if y.ndim == 2 else np.zeros(i1 - i0)
+                buf = np.zeros((2, i1 - i0) if y.ndim == 2 else i1 - i0, F32)
             if y.ndim == 2 and buf.ndim == 1:
                 buf = np.stack([buf, buf])
             if buf.ndim == 2 and y.ndim == 1:
-                buf[:, s0 - i0 : s1 - i0] += y
+                buf[:, s0 - i0 : s0 - i0 + len(y)] += y
             else:
-                buf[..., s0 - i0 : s1 - i0] += y
-        if buf is None:
-            return np.zeros(i1 - i0)
-        if v.post is not None:
-            buf = v.post(buf, i0, int(round(sr)))
-        return buf
+                buf[..., s0 - i0 : s0 - i0 + y.shape[-1]] += y
+        if buf is not None:
+            put(i0, v.post(buf, i0, int(round(sr))).astype(F32, copy=False))
 
     def _duck(self, notes: np.ndarray, i0: int, i1: int, sr: float) -> np.ndarray:
         kicks = notes[notes["role"] == ROLES.index("kick")]
@@ -470,7 +530,20 @@ class BandSynth:
         np.add.at(imp, idx, 1.0)
         a = np.exp(-1.0 / (self.duck_tau * sr))
         env = signal.lfilter([1.0], [1.0, -a], imp)
-        return np.minimum(env, 1.0)
+        return np.minimum(env, 1.0).astype(F32)
+
+    def _hall(self, send: np.ndarray, first: int) -> np.ndarray:
+        """The wet hall for send samples [first, len(send)): one FFT convolution. Outputs
+        before ``first`` are never used, so the transform may wrap onto them."""
+        n, m = len(send), self.ir.shape[1]
+        nfft = sfft.next_fast_len(n + max(0, m - 1 - first), real=True)
+        irf = self._irf.get(nfft)
+        if irf is None:
+            if len(self._irf) > 4:
+                self._irf.clear()
+            irf = self._irf[nfft] = sfft.rfft(self.ir, nfft, axis=-1).astype(np.complex64)
+        spec = sfft.rfft(send, nfft)
+        return sfft.irfft(spec[None, :] * irf, nfft, axis=-1)[:, first:n]
 
     # -- the chunk ------------------------------------------------------------------------
     def render_chunk(self, notes: np.ndarray, a: int, b: int) -> np.ndarray:
@@ -479,52 +552,51 @@ class BandSynth:
         w0 = c0 - self.warm  # full-rate processing starts here
         la, lb = a // D, -(-b // D) + 48
         n_low = lb - la
-        low = np.zeros((2, n_low))
-        send = np.zeros(n_low)
-        hi = np.zeros((2, b - w0))
+        j0 = w0 - la * D  # low sample la + j is full-rate sample (la + j) * D
+        first = max(0, j0 // D - 32)  # the low-rate samples the chunk's output needs
+        low = np.zeros((2, n_low - first), F32)
+        send = np.zeros(n_low, F32)
+        hi = np.zeros((2, b - w0), F32)
         groups = self._groups(notes)
-        duck = None
+        duck = duck_hi = None
         if any(v.duck for v, _ in groups):
             duck = self._duck(notes, la, lb, self.lsr)
         for v, ns in groups:
-            if not v.high or v.send:
-                y = self._render_voice(v, ns, la, lb, self.lsr)
-                if v.duck and duck is not None:
-                    y = y * (1.0 - v.duck * duck)
-                if v.send:
-                    send += (y.mean(axis=0) if y.ndim == 2 else y) * (v.send * v.gain)
-                if not v.high:
-                    _mix_into(low, y, v.pan, v.gain)
             if v.high:
-                yh = self._render_voice(v, ns, w0, b, sr)
-                if v.duck:
-                    dh = self._duck(notes, w0, b, sr)
-                    yh = yh * (1.0 - v.duck * dh)
-                _mix_into(hi, yh, v.pan, v.gain)
+                if v.send:  # the hall's send renders from the chunk's very start (pre-roll)
+                    self._voice(v, ns, la, lb, self.lsr, dst=None, dbase=0, send=send,
+                                sbase=la, duck=duck)
+                if v.duck and duck_hi is None:
+                    duck_hi = self._duck(notes, w0, b, sr)
+                self._voice(v, ns, w0, b, sr, dst=hi, dbase=w0, send=None, sbase=0,
+                            duck=duck_hi)
+            else:  # dry-only voices skip the pre-roll
+                i0 = la if v.send else la + first
+                self._voice(v, ns, i0, lb, self.lsr, dst=low, dbase=la + first,
+                            send=send if v.send else None, sbase=la,
+                            duck=None if duck is None else duck[i0 - la :])
         if send.any():
-            wet = signal.fftconvolve(send[None, :], self.ir, axes=1)[:, :n_low]
-            low += wet
+            low += self._hall(send, first)
         if self.low_bus is not None:
-            low = self.low_bus(low, la, int(round(self.lsr)))
-        j0 = w0 - la * D  # low sample la + j is full-rate sample (la + j) * D
-        first = max(0, j0 // D - 32)
-        low = low[:, first:]
+            low = self.low_bus(low, la + first, int(round(self.lsr))).astype(F32, copy=False)
         if self.bus is not None and self.bus_low:
-            low = self.bus(low, int(round(self.lsr)))
+            low = self.bus(low, int(round(self.lsr))).astype(F32, copy=False)
+        k = j0 - first * D
         if D > 1:
             up = signal.resample_poly(low, D, 1, axis=1, window=_up_window(D))
-            mix = up[:, j0 - first * D : j0 - first * D + (b - w0)] + hi
+            mix = up[:, k : k + (b - w0)]
+            mix += hi
         else:
-            mix = low[:, j0 - first : j0 - first + (b - w0)] + hi
+            mix = low[:, k : k + (b - w0)] + hi
         if self.bus is not None and not self.bus_low:
-            mix = self.bus(mix, sr)
+            mix = self.bus(mix, sr).astype(F32, copy=False)
         fade = notes[notes["fade"] != 0]
         if len(fade):  # the piece's last bar: everything, reverb too, dies away on its end
             f0, f1 = int(fade["start"].min()), int((fade["start"] + fade["dur"]).max())
             pos = np.arange(w0, b)
             g = np.clip((f1 - pos) / max(f1 - f0, 1), 0.0, 1.0)
-            mix *= np.where(pos >= f0, np.sqrt(g), 1.0)
-        mix *= self.gain
+            mix *= np.where(pos >= f0, np.sqrt(g), 1.0).astype(F32)
+        mix *= F32(self.gain)
         # A soft knee above 0.6 keeps stray peaks under 0.85 (mastering sets the real level).
         over = np.abs(mix) > 0.6
         if over.any():

@@ -99,7 +99,7 @@ def shot(kit: str, piece: str, variant: int, sr: int) -> np.ndarray:
         y = np.zeros(n)
     fade = min(n, int(0.03 * sr))
     y[-fade:] *= np.linspace(1.0, 0.0, fade)
-    return (y / max(np.abs(y).max(), 1e-9)).astype(np.float64)
+    return (y / max(np.abs(y).max(), 1e-9)).astype(np.float32)
 
 
 _PIECE = {"kick": "kick", "snare": "snare", "hat": "hat", "crash": "crash", "tom": "tom"}
@@ -113,7 +113,7 @@ def kit_voice(kit: str, piece: str, **kw) -> Voice:
         if p == "hat" and float(note["decay"]) >= 0.1:
             p = "open"
         s = shot(kit, p, int(note["aux"]) % VARIANTS, sr)
-        return play(s, t, sr) * (float(note["vol"]) / 15.0) ** 1.5
+        return play(s, t, sr) * np.float32((float(note["vol"]) / 15.0) ** 1.5)
 
     tail = {"crash": 2.2, "hat": 0.5, "tom": 0.7, "kick": 1.6}.get(piece, 0.45)
     return Voice(render, tail=tail, oneshot=True, **kw)
@@ -142,12 +142,12 @@ def timpani_shot(midi: int, sr: int) -> np.ndarray:
     y *= np.minimum(t / 0.003, 1.0)
     fade = int(0.05 * sr)
     y[-fade:] *= np.linspace(1.0, 0.0, fade)
-    return y / np.abs(y).max()
+    return (y / np.abs(y).max()).astype(np.float32)
 
 
 def timpani_voice(**kw) -> Voice:
     def render(note, t: np.ndarray, sr: int, gate: float) -> np.ndarray:
         s = timpani_shot(int(round(float(note["pitch"]))), sr)
-        return play(s, t, sr) * (float(note["vol"]) / 15.0) ** 1.3
+        return play(s, t, sr) * np.float32((float(note["vol"]) / 15.0) ** 1.3)
 
     return Voice(render, tail=3.0, oneshot=True, **kw)

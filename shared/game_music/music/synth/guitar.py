@@ -15,6 +15,7 @@ import numpy as np
 from scipy import signal
 
 from .band import (
+    F32,
     BandSynth,
     Voice,
     chain,
@@ -65,7 +66,7 @@ def pluck(midi: int, mute: bool, take: int, sr: int) -> np.ndarray:
     out = np.interp(pos, np.arange(total), y)
     fade = int(0.02 * sr)
     out[-fade:] *= np.linspace(1.0, 0.0, fade)
-    return out / max(np.abs(out).max(), 1e-9)
+    return (out / max(np.abs(out).max(), 1e-9)).astype(F32)
 
 
 @lru_cache(maxsize=256)
@@ -73,7 +74,7 @@ def power_chord(root: int, mute: bool, take: int, sr: int) -> np.ndarray:
     """Root, fifth and octave strummed down (4 ms apart), summed once and cached."""
     lag = int(0.004 * sr)
     parts = [pluck(root + iv, mute, take * 3 + k, sr) for k, iv in enumerate((0, 7, 12))]
-    out = np.zeros(len(parts[0]) + 2 * lag)
+    out = np.zeros(len(parts[0]) + 2 * lag, F32)
     for k, p in enumerate(parts):
         out[k * lag : k * lag + len(p)] += p
     return out
@@ -85,7 +86,7 @@ def power_chord_voice(take: int, *, drive: float, **kw) -> Voice:
     def render(note, t, sr, gate):
         s = power_chord(int(round(float(note["pitch"]))), bool(note["mode"]), take, sr)
         env = env_fast(t, gate, 0.001, 10.0, 1.0, 0.03 if note["mode"] else 0.06, every=16)
-        env *= float(note["vol"]) / 15.0
+        env *= F32(float(note["vol"]) / 15.0)
         return play(s, t, sr) * env
 
     return Voice(render, tail=0.4, post=_amp(drive), **kw)
@@ -94,7 +95,8 @@ def power_chord_voice(take: int, *, drive: float, **kw) -> Voice:
 def clean_voice(**kw) -> Voice:
     def render(note, t, sr, gate):
         y = play(pluck(int(round(float(note["pitch"]))), False, 7, sr), t, sr)
-        return y * env_fast(t, gate, 0.001, 10.0, 1.0, 0.2, every=16) * (float(note["vol"]) / 15.0)
+        env = env_fast(t, gate, 0.001, 10.0, 1.0, 0.2, every=16)
+        return y * (env * F32(float(note["vol"]) / 15.0))
 
     return Voice(render, tail=1.2, **kw)
 
@@ -117,7 +119,8 @@ def lead_voice(*, drive: float, **kw) -> Voice:
         )
         tab = shaped_table("lead", int(round(m)), sr)
         y = osc(tab, ph)
-        return y * env_fast(t, gate, 0.005, 0.8, 0.8, 0.12, every=16) * (float(note["vol"]) / 15.0)
+        env = env_fast(t, gate, 0.005, 0.8, 0.8, 0.12, every=16)
+        return y * (env * F32(float(note["vol"]) / 15.0))
 
     return Voice(render, tail=0.8, post=_amp(drive, lead=True), **kw)
 
@@ -127,10 +130,12 @@ def _amp(drive: float, *, lead: bool = False):
         if x.ndim == 2:
             x = x.mean(axis=0)
         pre = _pre_sos(sr, lead)
-        y = signal.sosfilt(pre, x)
-        y = np.tanh(drive * y)
-        y = np.clip(1.25 * y, -1.0, 1.0)  # the power amp's hard edge
-        return signal.sosfilt(_cab_sos(sr), y) * 0.5
+        y = signal.sosfilt(pre, x).astype(F32)
+        y *= F32(drive)
+        np.tanh(y, out=y)
+        y *= F32(1.25)
+        np.clip(y, -1.0, 1.0, out=y)  # the power amp's hard edge
+        return (signal.sosfilt(_cab_sos(sr), y) * 0.5).astype(F32)
 
     return post
 

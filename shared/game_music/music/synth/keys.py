@@ -14,6 +14,7 @@ import numpy as np
 from scipy import signal
 
 from .band import (
+    F32,
     TABLE,
     BandSynth,
     Voice,
@@ -44,18 +45,21 @@ def _vol(note) -> float:
 @lru_cache(maxsize=512)
 def epiano_shot(midi: int, level: int, bark: float, sr: int) -> np.ndarray:
     """One e-piano note held for ``_EP_S`` seconds at velocity step ``level`` (0..7)."""
-    t = np.arange(int(_EP_S * sr)) / sr
+    n = int(_EP_S * sr)
+    t = (np.arange(n) / sr).astype(F32)
     f = float(hz(midi))
     v = (level + 1) / 8.0
-    ph = TWO_PI * f * t
-    index = bark * (0.25 + 1.6 * v * np.exp(-t / 0.35))
+    cyc = np.arange(n) * (f / sr)  # cycles in float64, wrapped: float32 holds the rest
+    ph = (TWO_PI * (cyc - np.floor(cyc))).astype(F32)
+    index = F32(bark) * (F32(0.25) + F32(1.6 * v) * np.exp(-t / F32(0.35)))
     y = np.sin(ph + index * np.sin(ph))
-    y += 0.2 * np.sin(2.0 * ph) * np.exp(-t / 0.5)
-    if 7.0 * f < 0.45 * sr:  # the tine's ping
-        y += 0.12 * v * np.sin(7.0 * ph) * np.exp(-t / 0.04)
+    y += F32(0.2) * np.sin(F32(2.0) * ph) * np.exp(-t / F32(0.5))
+    if 7.0 * f < 0.45 * sr:  # the tine's ping (only its first 0.4 s is audible)
+        m = min(n, int(0.4 * sr))
+        y[:m] += F32(0.12 * v) * np.sin(F32(7.0) * ph[:m]) * np.exp(-t[:m] / F32(0.04))
     tau = 2.2 * 2.0 ** (-(midi - 60.0) / 24.0)  # low notes ring longer
-    y *= np.minimum(t / 0.004, 1.0) * np.exp(-t / tau)
-    y[-int(0.3 * sr) :] *= np.linspace(1.0, 0.0, int(0.3 * sr))
+    y *= np.minimum(t / F32(0.004), F32(1.0)) * np.exp(-t / F32(tau))
+    y[-int(0.3 * sr) :] *= np.linspace(1.0, 0.0, int(0.3 * sr), dtype=F32)
     return y
 
 
@@ -70,22 +74,32 @@ def epiano_voice(*, bark: float = 1.0, **kw) -> Voice:
     def render(note, t, sr, gate):
         v = _vol(note)
         s = epiano_shot(int(round(float(note["pitch"]))), min(7, int(v * 8)), bark, sr)
-        rel = np.exp(-np.maximum(t - gate, 0.0) / 0.22)  # the damper
-        return _shot(s, t, sr) * rel * v
+        y = _shot(s, t, sr) * F32(v)
+        k = int(np.searchsorted(t, gate, side="right"))
+        if k < len(t):  # the damper, from the key's release on
+            y[k:] *= np.exp(-(t[k:] - gate) / 0.22).astype(F32)
+        return y
 
     return Voice(render, tail=1.4, **kw)
 
 
 @lru_cache(maxsize=256)
 def bell_shot(midi: int, sr: int) -> np.ndarray:
-    t = np.arange(int(6.0 * sr)) / sr
+    n = int(6.0 * sr)
+    t = (np.arange(n) / sr).astype(F32)
     f = float(hz(midi))
-    ph = TWO_PI * f * t
-    index = 2.2 * np.exp(-t / 1.2) + 0.3
-    mod = np.sin(3.5 * ph) if 3.5 * f < 0.45 * sr else 0.0
-    y = np.sin(ph + index * mod) + 0.25 * np.sin(2.0 * ph) * np.exp(-t / 1.0)
-    y *= np.minimum(t / 0.003, 1.0) * np.exp(-t / 2.8)
-    y[-int(0.2 * sr) :] *= np.linspace(1.0, 0.0, int(0.2 * sr))
+    cyc = np.arange(n) * (f / sr)
+    ph = TWO_PI * (cyc - np.floor(cyc))  # wrapped (float64), so 3.5 x stays exact
+    index = F32(2.2) * np.exp(-t / F32(1.2)) + F32(0.3)
+    if 3.5 * f < 0.45 * sr:
+        c35 = 3.5 * cyc
+        mod = np.sin((TWO_PI * (c35 - np.floor(c35))).astype(F32))
+    else:
+        mod = F32(0.0)
+    ph = ph.astype(F32)
+    y = np.sin(ph + index * mod) + F32(0.25) * np.sin(F32(2.0) * ph) * np.exp(-t / F32(1.0))
+    y *= np.minimum(t / F32(0.003), F32(1.0)) * np.exp(-t / F32(2.8))
+    y[-int(0.2 * sr) :] *= np.linspace(1.0, 0.0, int(0.2 * sr), dtype=F32)
     return y
 
 
@@ -110,7 +124,7 @@ def pad_voice(
     def render(note, t, sr, gate):
         loop = ensemble_loop(kind, int(round(float(note["pitch"]))), sr, voices, cents, 5.0, 0.0)
         env = env_fast(t, gate, att, 4.0, 0.8, rel, smooth=True)
-        env *= _vol(note) * 1.3
+        env *= F32(_vol(note) * 1.3)
         return play(loop, t, sr, loop=True) * env
 
     return Voice(render, tail=rel * 5.0, **kw)
@@ -131,8 +145,9 @@ def soft_lead_voice(kind: str = "glass", *, att: float = 0.06, rel: float = 0.3,
             slide=float(note["slide"]),
             slide_t=0.05,
         )
-        y = 0.6 * osc(tab, ph) + 0.4 * np.sin(TWO_PI * ph)
-        return y * env_fast(t, gate, att, 1.2, 0.7, rel, smooth=True) * _vol(note)
+        fr = ph - np.floor(ph)
+        y = F32(0.6) * osc(tab, ph) + F32(0.4) * np.sin((TWO_PI * fr).astype(F32))
+        return y * (env_fast(t, gate, att, 1.2, 0.7, rel, smooth=True) * F32(_vol(note)))
 
     return Voice(render, tail=rel * 6.0, **kw)
 
@@ -148,7 +163,7 @@ def bass_table(midi: int, drive: float, sr: int) -> np.ndarray:
     spec = np.fft.rfft(y)
     spec[n_partials(float(hz(midi)) * 1.03, sr) + 1 :] = 0.0  # keep it band-limited
     y = np.fft.irfft(spec, TABLE)
-    return np.concatenate([y, y[:1]])
+    return np.concatenate([y, y[:1]]).astype(F32)
 
 
 _BASS_LP = 1.0 / np.sqrt(1.0 + (np.arange(1, 40) * 80.0 / 900.0) ** 4)
@@ -160,7 +175,7 @@ def sub_bass_voice(*, att: float = 0.008, rel: float = 0.12, drive: float = 1.0,
         slide = float(note["slide"]) * 0.3
         ph = phase(float(hz(m)), t, slide=slide, slide_t=0.03) if slide else float(hz(m)) * t
         y = osc(bass_table(int(round(m)), drive, sr), ph)
-        return y * env_fast(t, gate, att, 0.8, 0.6, rel, every=8) * _vol(note)
+        return y * (env_fast(t, gate, att, 0.8, 0.6, rel, every=8) * F32(_vol(note)))
 
     return Voice(render, tail=rel * 6.0, **kw)
 

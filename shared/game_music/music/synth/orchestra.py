@@ -13,6 +13,7 @@ import numpy as np
 from scipy import signal
 
 from .band import (
+    F32,
     LOOP_S,
     BandSynth,
     Voice,
@@ -63,7 +64,7 @@ def ensemble_loop(
         )
         out[k % 2] += osc(tab, ph + 0.137 * k)  # players are not phase-locked
     out = 0.8 * out + 0.2 * out[::-1]  # wide, not two separate rooms
-    return make_loop(out * (1.6 / voices), sr)
+    return make_loop(out * (1.6 / voices), sr).astype(F32)
 
 
 def ensemble(
@@ -117,7 +118,7 @@ def brass_voice(**kw) -> Voice:
         env = env_fast(t, gate, 0.06, 0.6, 0.7, 0.18, smooth=True)
         f = float(hz(float(note["pitch"])))
         dark, bright = shaped_table("brass_dark", m, sr), shaped_table("brass_bright", m, sr)
-        y = np.zeros(len(t))
+        y = np.zeros(len(t), F32)
         slide = float(note["slide"]) or -0.25
         for d in (-4.0, 4.0):
             ph = phase(
@@ -146,7 +147,7 @@ def harp_shot(midi: int, sr: int) -> np.ndarray:
     y = osc(shaped_table("harp", midi, sr), float(hz(midi)) * t)
     y *= np.exp(-t / (0.9 - 0.004 * midi)) * np.minimum(t / 0.002, 1.0)
     y[-int(0.05 * sr) :] *= np.linspace(1.0, 0.0, int(0.05 * sr))
-    return y
+    return y.astype(F32)
 
 
 def harp_voice(**kw) -> Voice:
@@ -158,14 +159,17 @@ def harp_voice(**kw) -> Voice:
         tones = [0]
         if note["arp1"] or note["arp2"]:
             tones += [int(note["arp1"]), int(note["arp2"]), 12]
-        y = np.zeros(len(t))
-        i = np.rint(t * sr).astype(np.int64)
-        for k, iv in enumerate(tones):
+        n = len(t)
+        y = np.zeros(n, F32)
+        k0 = int(round(float(t[0]) * sr)) if n else 0
+        for k, iv in enumerate(tones):  # each string a slice of its cached pluck
             s = harp_shot(m + iv, sr)
-            j = i - int(0.045 * sr) * k
-            ok = (j >= 0) & (j < len(s))
-            y[ok] += s[j[ok]]
-        return y * (0.7 * _vol(note) / len(tones) ** 0.5)
+            j0 = k0 - int(0.045 * sr) * k
+            a, b = max(0, -j0), min(n, len(s) - j0)
+            if b > a:
+                y[a:b] += s[j0 + a : j0 + b]
+        y *= F32(0.7 * _vol(note) / len(tones) ** 0.5)
+        return y
 
     return Voice(render, tail=2.2, **kw)
 

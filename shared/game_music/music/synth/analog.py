@@ -98,23 +98,24 @@ def unison(
     ph = ph.astype(np.float32)  # wrapped: float32 holds a cycle's phase finely enough
     dt = np.minimum(f * ratio / sr, 0.5).astype(np.float32)
     y = 2.0 * ph - 1.0
-    y -= _blep2(ph, dt)
+    _sub_blep2(y, ph, dt)
     p = x * spread
     w = (np.stack([1.0 - p, 1.0 + p]) * (1.0 / voices)).astype(np.float32)  # pan weights
     return np.stack([(y * w[0][:, None]).sum(axis=0), (y * w[1][:, None]).sum(axis=0)])
 
 
-def _blep2(x: np.ndarray, dt: np.ndarray) -> np.ndarray:
-    """``_blep`` for phases ``x`` (voices, m) in [0, 1), one ``dt`` per voice."""
-    r = np.zeros_like(x)
-    d = np.broadcast_to(dt[:, None], x.shape)
-    m = x < d
-    u = x[m] / d[m]
-    r[m] = u + u - u * u - 1.0
-    m = x > 1.0 - d
-    u = (x[m] - 1.0) / d[m]
-    r[m] = u * u + u + u + 1.0
-    return r
+def _sub_blep2(y: np.ndarray, x: np.ndarray, dt: np.ndarray) -> None:
+    """Subtract ``_blep`` from saws ``y`` (voices, m) with phases ``x`` in [0, 1), one ``dt``
+    per voice; only the few samples next to a wrap are touched."""
+    m = x.shape[-1]
+    flat_y, flat_x = y.reshape(-1), x.reshape(-1)
+    d = dt[:, None]
+    i = np.flatnonzero(x < d)
+    u = flat_x[i] / dt[i // m]
+    flat_y[i] -= u + u - u * u - 1.0
+    i = np.flatnonzero(x > 1.0 - d)
+    u = (flat_x[i] - 1.0) / dt[i // m]
+    flat_y[i] -= u * u + u + u + 1.0
 
 
 # -- drum machine ------------------------------------------------------------------------------
@@ -295,7 +296,6 @@ _PUMPED = {_R["pad"], _R["arp"], _R["bass"], _R["final"], _R["counter"]}
 # release (s) after a note's end, by role (others: 0.08)
 _REL = {_R["pad"]: 0.7, _R["final"]: 0.5, _R["lead"]: 0.18, _R["counter"]: 0.15, _R["bass"]: 0.03}
 _CACHE_BYTES = 96 << 20  # rendered notes kept for reuse
-_RING = 2400  # samples after a note for the ladder's ring-out (its lowest rung: ~2 ms tau)
 
 
 class AnalogSynth:
@@ -315,7 +315,7 @@ class AnalogSynth:
         self.drums = Drums(sr, kick_hz=patch.kick_hz, kick_decay=patch.kick_decay)
         self.hp = fx.sos("highpass", 25.0, sr, 2).astype(np.float32)
         self._t = np.arange(1 << 16) / sr
-        self._notes: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._notes: OrderedDict[tuple, tuple[np.ndarray, object]] = OrderedDict()
         self._cached = 0
 
     def _time(self, n0: int, n1: int) -> np.ndarray:
@@ -361,46 +361,24 @@ class AnalogSynth:
         return out
 
     # -- voices -------------------------------------------------------------------------------
-    def _melodic(self, ev, a: int, b: int, lad, pads, direct, pump) -> None:
+    def _melodic(self, ev, a: int, b: int, pads: np.ndarray, direct: np.ndarray, pump) -> None:
         start, dur, pitch, vol, role, nt = ev
-        p, sr = self.p, self.sr
-        rel = _REL.get(role, 0.08)
-        if role not in (_R["pad"], _R["final"]):
-            # notes repeat: each distinct one is rendered and filtered whole once, then
-            # sliced; the sidechain gain, slow next to the filters, is applied after them
-            z = self._shape(role, pitch, dur, nt)
-            s0, s1 = max(start, a), min(start + z.shape[-1], b)
-            if s1 > s0:
-                g = pump[s0 - a : s1 - a] * np.float32(vol) if role in _PUMPED else vol
-                direct[:, s0 - a : s1 - a] += z[:, s0 - start : s1 - start] * g
-            return
-        s0, s1 = max(start, a), min(start + dur + int(rel * sr), b)
+        # notes repeat: each distinct one is rendered and filtered whole once, then sliced;
+        # the sidechain gain, slow next to the filters, is applied after them
+        z, pan = self._shape(role, pitch, dur, nt)
+        s0, s1 = max(start, a), min(start + z.shape[-1], b)
         if s1 <= s0:
             return
-        n0, n1 = s0 - start, s1 - start
-        # pads and the last chord: long, few, drifting on absolute time
-        t = self._time(n0, n1)
-        t0 = start / sr
-        d = dur / sr
-        f = hz(pitch)
-        env = fx.control(
-            lambda u: fx.adsr(u, d, 0.35 if role == _R["pad"] else 0.02, 1.2, 0.75, rel), t
-        )
-        y = unison(f, t, t0, p.pad_voices, p.pad_detune, 0.9, sr, p.drift)
-        y += 0.5 * unison(f / 2, t, t0, 2, p.pad_detune, 0.5, sr, p.drift)
-        y *= env * (vol * 1.1)
-        if role == _R["pad"]:
-            pads[:, s0 - a : s1 - a] += y * pump[s0 - a : s1 - a]
-            return
-        if nt["fade"]:  # the last chord dies exactly at the end of the piece
-            y *= np.maximum(1.0 - t / max(d, 1e-3), 0.0)
-        y *= pump[s0 - a : s1 - a]
-        self.ladder.add(lad, y, p.pad_cut + 0.6, s0 - a)
+        g = pump[s0 - a : s1 - a] * np.float32(vol) if role in _PUMPED else vol
+        seg = z[:, s0 - start : s1 - start] * g
+        out = pads if role == _R["pad"] else direct  # pads: chorus on the bus
+        out[:, s0 - a : s1 - a] += seg if pan is None else seg * pan
 
-    def _shape(self, role: int, pitch: float, dur: int, nt) -> np.ndarray:
-        """A whole lead, bass, arp or counter note at unit volume, through its filter sweep,
-        release and the filters' ring-out included (stereo float32), cached: the same note
-        always sounds the same."""
+    def _shape(self, role: int, pitch: float, dur: int, nt) -> tuple[np.ndarray, object]:
+        """A whole note at unit volume, through its filter sweep,
+        release and the filters' ring-out included (float32, stereo or mono), and its pan
+        gains (2, 1) if it is a panned mono note; cached: the same note always sounds the
+        same."""
         slide = (float(nt["slide"]), float(nt["slide_t"])) if role == _R["lead"] else (0.0, 0.0)
         key = (role, pitch, dur, bool(nt["fade"]), slide)
         hit = self._notes.get(key)
@@ -415,7 +393,16 @@ class AnalogSynth:
         d = dur / sr
         f = hz(pitch)
         pos: object
-        if role == _R["lead"]:
+        pan = None
+        if role in (_R["pad"], _R["final"]):
+            env = fx.control(
+                lambda u: fx.adsr(u, d, 0.35 if role == _R["pad"] else 0.02, 1.2, 0.75, rel), t
+            )
+            y = unison(f, t, t0, p.pad_voices, p.pad_detune, 0.9, sr, p.drift)
+            y += 0.5 * unison(f / 2, t, t0, 2, p.pad_detune, 0.5, sr, p.drift)
+            y *= env * 1.1
+            pos = p.pad_cut if role == _R["pad"] else p.pad_cut + 0.6
+        elif role == _R["lead"]:
             env = fx.control(lambda u: fx.adsr(u, d, 0.008, 0.3, 0.7, rel), t)
             ph_t = t
             if slide[0]:
@@ -439,12 +426,12 @@ class AnalogSynth:
                     * fx.control(lambda u: fx.adsr(u, d, 0.004, 1.0, 0.9, rel), t)
                     * 1.1
                 )
-                y = unison(f, t, t0, 2, 14.0, 0.0, sr, 0.0) * env * 0.55
+                y = unison(f, t, t0, 2, 14.0, 0.0, sr, 0.0)[:1] * env * 0.55  # centred: mono
                 y += sub
                 pos = 1.0 + 0.9 * fx.control(lambda u: fx.decay(u, 0.12), t)
             else:
                 y0 = 0.6 * saw(f * t, f / sr) + 0.5 * square(f * t * 1.003, f / sr)
-                y = np.stack([y0, y0]) * (env * 0.9)
+                y = (y0 * (env * 0.9))[None, :]  # mono, both sides
                 c0, c1 = p.bass_cut
                 pos = c1 + (c0 - c1) * fx.control(lambda u: fx.decay(u, 0.07), t)
         elif role == _R["arp"]:  # plucks
@@ -455,16 +442,18 @@ class AnalogSynth:
         else:  # counter: a softer second line
             env = fx.control(lambda u: fx.adsr(u, d, 0.01, 0.25, 0.6, rel), t)
             y0 = square(drift_phase(f, t, t0, p.drift), f / sr, 0.3)
-            y = fx.pan(y0, 0.35) * (env * 0.6)
+            y = (y0 * (env * 0.6))[None, :]
+            pan = fx.pan(np.ones(1), 0.35).astype(np.float32)  # (2, 1), after the filters
             pos = 2.6
         if nt["fade"]:  # the last chord dies exactly at the end of the piece
             y *= np.maximum(1.0 - t / max(d, 1e-3), 0.0)
-        z = self.ladder.render(y.astype(np.float32), pos, _RING)
-        self._notes[key] = z
+        # mono notes are filtered once (not once per side) and spread when mixed
+        z = self.ladder.render(y.astype(np.float32), pos, fx.RING)
+        self._notes[key] = (z, pan)
         self._cached += z.nbytes
         while self._cached > _CACHE_BYTES and len(self._notes) > 1:
-            self._cached -= self._notes.popitem(last=False)[1].nbytes
-        return z
+            self._cached -= self._notes.popitem(last=False)[1][0].nbytes
+        return z, pan
 
     def _drum(self, ev, a: int, b: int, out: np.ndarray, wet: np.ndarray) -> None:
         start, dur, pitch, vol, role, nt = ev
@@ -547,7 +536,6 @@ class AnalogSynth:
             else np.ones(n)
         ).astype(np.float32)
         # float32 buses: half the memory traffic; rounding stays ~140 dB down
-        lad = self.ladder.buffer(n)
         pads = np.zeros((2, n), dtype=np.float32)
         drums = np.zeros((2, n), dtype=np.float32)
         wet = np.zeros((2, n), dtype=np.float32)
@@ -556,18 +544,17 @@ class AnalogSynth:
             if ev[4] in (_R["kick"], _R["snare"], _R["hat"], _R["crash"], _R["tom"]):
                 self._drum(ev, a, b, drums, wet)
             elif int(ev[5]["ch"]) in (PULSE1, PULSE2, TRIANGLE):
-                self._melodic(ev, a, b, lad, pads, direct, pump)
+                self._melodic(ev, a, b, pads, direct, pump)
+        if pads.any():  # (filtered already: the chorus's slow delays commute with it)
+            direct += fx.chorus(pads, a, sr, depth_ms=3.0, rate=0.5)
+        mel = direct
         if p.risers:
+            lad = self.ladder.buffer(n)
             crashes = notes["start"][notes["role"] == _R["crash"]]
             for c in np.unique(crashes):
                 if c - a > 4 * self.beat * sr or c < a:  # section crashes, in reach
                     self._riser(int(c), a, b, lad, drums)
-        if pads.any():
-            self.ladder.add(
-                lad, fx.chorus(pads, a, sr, depth_ms=3.0, rate=0.5), p.pad_cut, 0
-            )
-        mel = self.ladder.process(lad)
-        mel += direct
+            mel += self.ladder.process(lad)
         wet += mel
         mix = mel + drums
         mix += self.reverb(wet) * np.float32(p.reverb_mix / 0.28)

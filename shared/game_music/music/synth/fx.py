@@ -112,6 +112,9 @@ def shelf(x: np.ndarray, hz: float, gain_db: float, sr: int, high: bool = True) 
     return lp + g * (x - lp) if high else g * lp + (x - lp)
 
 
+RING = 2400  # samples of a ladder rung's ring-out kept after its input ends (~ -200 dB)
+
+
 class FilterLadder:
     """A time-varying low-pass for any number of voices at the price of a few fixed ones.
 
@@ -163,9 +166,15 @@ class FilterLadder:
 
     def process(self, buf: np.ndarray) -> np.ndarray:
         out = buf[-1].copy()
+        n = buf.shape[-1]
         for k, s in enumerate(self.sos):
-            if buf[k].any():
-                out += signal.sosfilt(s, buf[k], axis=-1)
+            # only the span a rung holds signal in, and its ring-out: a filter fed silence
+            # from silence stays silent
+            live = np.flatnonzero(buf[k].any(axis=0))
+            if not len(live):
+                continue
+            lo, hi = int(live[0]), min(int(live[-1]) + 1 + RING, n)
+            out[:, lo:hi] += signal.sosfilt(s, buf[k, :, lo:hi], axis=-1)
         return out
 
 
@@ -306,9 +315,11 @@ class Reverb:
         st = self.step
         m_all = -(-n // st)
         # float32 from here: the rounding (~ -130 dB) is far below the tail's own noise
-        low = np.zeros((2, m_all * st), dtype=np.float32)
-        low[:, :n] = x
-        low = low.reshape(2, m_all, st).mean(axis=2)
+        low = np.zeros((2, m_all), dtype=np.float32)
+        for j in range(st):  # the mean of each group of ``st`` samples (strided: fast)
+            part = x[:, j::st]
+            low[:, : part.shape[-1]] += part
+        low *= np.float32(1.0 / st)
         size = sp_fft.next_fast_len(m_all + self.ir.shape[-1] - 1, real=True)
         spec = self._spectra.get(size)
         if spec is None:

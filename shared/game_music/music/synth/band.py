@@ -103,13 +103,28 @@ SPECTRA: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 
 
 def osc(tab: np.ndarray, ph: np.ndarray) -> np.ndarray:
-    """Read a table at phases ``ph`` (cycles), linear interpolation."""
-    x = ph - np.floor(ph)
-    x *= TABLE
-    i = x.astype(np.int64)
-    x -= i
+    """Read a table at phases ``ph`` (cycles, >= 0), linear interpolation."""
+    p = ph * TABLE
+    i = p.astype(np.int64)
+    fr = (p - i).astype(F32)
+    i &= TABLE - 1  # the table is a power of two long: wrap by masking
     lo = tab[i]
-    return lo + x.astype(F32) * (tab[i + 1] - lo)
+    hi = tab[1:][i]
+    hi -= lo
+    hi *= fr
+    hi += lo
+    return hi
+
+
+def _lerp_add(dst: np.ndarray, coarse: np.ndarray, every: int) -> None:
+    """``dst += coarse`` linearly interpolated, ``coarse`` sampled every ``every`` samples
+    of ``dst`` (so ``len(coarse) == ceil(len(dst) / every)``)."""
+    n = len(dst)
+    m = (n - 1) // every  # whole segments between coarse points
+    if m > 0:
+        step = np.diff(coarse[: m + 1])[:, None] * (np.arange(every) / every)[None, :]
+        dst[: m * every].reshape(m, every)[...] += coarse[:m, None] + step
+    dst[m * every :] += coarse[m]
 
 
 def phase(
@@ -136,7 +151,7 @@ def phase(
         if len(t) > 64:  # slow: evaluate every 16 samples, interpolate between
             tc = t[::16]
             off = depth * (1.0 - np.cos(w * np.maximum(tc - vib_delay, 0.0)))
-            ph += np.interp(t, tc, off)
+            _lerp_add(ph, off, 16)
         else:
             ph += depth * (1.0 - np.cos(w * np.maximum(t - vib_delay, 0.0)))
     return ph
@@ -510,17 +525,29 @@ class BandSynth:
                 put(s0, y)
             return
         buf: np.ndarray | None = None  # a bus of its own: the post processing needs the sum
+        spans: list[list[int]] = []  # where the bus sounds: runs of notes
+        gap, ring = int(0.3 * sr), int(0.05 * sr)
         for s0, y in self._notes(v, notes, i0, i1, sr):
             if buf is None:
                 buf = np.zeros((2, i1 - i0) if y.ndim == 2 else i1 - i0, F32)
             if y.ndim == 2 and buf.ndim == 1:
                 buf = np.stack([buf, buf])
+            j0, j1 = s0 - i0, s0 - i0 + y.shape[-1]
             if buf.ndim == 2 and y.ndim == 1:
-                buf[:, s0 - i0 : s0 - i0 + len(y)] += y
+                buf[:, j0:j1] += y
             else:
-                buf[..., s0 - i0 : s0 - i0 + y.shape[-1]] += y
-        if buf is not None:
-            put(i0, v.post(buf, i0, int(round(sr))).astype(F32, copy=False))
+                buf[..., j0:j1] += y
+            if spans and j0 <= spans[-1][1] + gap:
+                spans[-1][1] = max(spans[-1][1], j1)
+            else:
+                spans.append([j0, j1])
+        if buf is None:
+            return
+        # The post (amp, cabinet) runs only where the bus sounds, plus its filters' ring; it
+        # leaves silence silent.
+        for j0, j1 in spans:
+            j1 = min(j1 + ring, buf.shape[-1])
+            put(i0 + j0, v.post(buf[..., j0:j1], i0 + j0, int(round(sr))).astype(F32, copy=False))
 
     def _duck(self, notes: np.ndarray, i0: int, i1: int, sr: float) -> np.ndarray:
         kicks = notes[notes["role"] == ROLES.index("kick")]

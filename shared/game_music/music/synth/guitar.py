@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import numpy as np
 from scipy import signal
+from scipy.special import comb
 
 from .band import (
     F32,
@@ -50,16 +51,8 @@ def pluck(midi: int, mute: bool, take: int, sr: int) -> np.ndarray:
     exc = exc - np.roll(exc, N // 5)
     exc = signal.lfilter([0.5, 0.5], [1.0], exc)
     g = 0.985 if mute else 0.9995
-    y = np.zeros(total)
-    y[:N] = exc
     w = 0.35 if mute else 0.5  # muted strings lose highs faster
-    prev = 0.0
-    for s in range(N, total, N):
-        blk = y[s - N : s]
-        e = min(N, total - s)
-        shifted = np.concatenate([[prev], blk[:-1]])
-        y[s : s + e] = (g * ((1.0 - w) * blk + w * shifted))[:e]
-        prev = blk[-1]
+    y = _string(exc, total, g * (1.0 - w), g * w)
     # The loop plays at sr / (N + 1/2); stretch it to the exact pitch.
     actual = sr / (N + 0.5)
     pos = np.arange(int(seconds * sr)) * (f / actual)
@@ -67,6 +60,30 @@ def pluck(midi: int, mute: bool, take: int, sr: int) -> np.ndarray:
     fade = int(0.02 * sr)
     out[-fade:] *= np.linspace(1.0, 0.0, fade)
     return (out / max(np.abs(out).max(), 1e-9)).astype(F32)
+
+
+def _string(exc: np.ndarray, total: int, c0: float, c1: float) -> np.ndarray:
+    """The Karplus-Strong loop ``y[n] = exc[n] + c0 y[n - N] + c1 y[n - N - 1]`` (``N`` the
+    burst's length) for ``total`` samples. Unrolled ``k`` times the loop reads
+    ``y[n] = sum_j C(k, j) c0^(k-j) c1^j y[n - kN - j]``, so once the burst has gone round
+    ``k`` times, each step computes ``kN`` samples with one short convolution."""
+    N = len(exc)
+    k = max(1, 2048 // N)
+    y = np.zeros(total + k * N)
+    y[:N] = exc
+    start = min(k * N + k, total)
+    prev = 0.0
+    for s in range(N, start, N):  # the first rounds, one period at a time
+        blk = y[s - N : s]
+        e = min(N, start - s)
+        y[s : s + e] = (c0 * blk + c1 * np.concatenate([[prev], blk[:-1]]))[:e]
+        prev = blk[-1]
+    j = np.arange(k + 1)
+    taps = comb(k, j) * c0 ** (k - j) * c1**j
+    step = k * N
+    for s in range(start, total, step):
+        y[s : s + step] = np.convolve(y[s - step - k : s], taps, mode="valid")
+    return y[:total]
 
 
 @lru_cache(maxsize=256)

@@ -308,7 +308,7 @@ class AnalogSynth:
         self.p = patch
         self.reverb = fx.Reverb(sr, rt60=patch.reverb_rt60, damp=0.2, predelay=0.025)
         self.preroll = max(self.reverb.tail, int(1.2 * sr))
-        self.chunk = 1 << 19  # long chunks keep the reverb pre-roll cheap
+        self.chunk = 1 << 20  # long chunks keep the reverb pre-roll cheap
         # risers are drawn before the section change they lead into: look ahead two bars
         self.lookahead = int(8 * self.beat * sr) if patch.risers else 0
         self.ladder = fx.FilterLadder(sr, (180.0, 600.0, 2000.0, 6500.0), q=1.2)
@@ -505,21 +505,35 @@ class AnalogSynth:
             out[:, sl] += y
             wet[:, sl] += y * 0.25
 
-    def _riser(self, crash: int, a: int, b: int, lad: np.ndarray, out: np.ndarray) -> None:
+    def _riser(self, crash: int, a: int, b: int, mel: np.ndarray, out: np.ndarray) -> None:
         """A noise sweep over the two bars before a section change, and a drop hit on it."""
         sr, span = self.sr, int(8 * self.beat * self.sr)
-        s0, s1 = max(crash - span, a), min(crash, b)
+        z = self._riser_shape(crash // sr % 4)
+        s0, s1 = max(crash - span, a), min(crash - span + z.shape[-1], b)
         if s1 > s0:
-            u = (np.arange(s0, s1) - (crash - span)) / span  # 0 -> 1
-            y = fx.noise(crash, s1 - s0) * (u * u) * 0.55
-            stereo = np.stack([y, fx.noise(crash + 777, s1 - s0) * (u * u) * 0.55])
-            self.ladder.add(lad, stereo, 0.8 + 3.0 * u, s0 - a)
+            mel[:, s0 - a : s1 - a] += z[:, s0 - (crash - span) : s1 - (crash - span)]
         # the impact: a sub drop right on the downbeat
         s0, s1 = max(crash, a), min(crash + int(1.2 * sr), b)
         if s1 > s0:
             t = self._time(s0 - crash, s1 - crash)
             ph = 40.0 * t + 60.0 / 6.0 * (1.0 - np.exp(-6.0 * t))
             out[:, s0 - a : s1 - a] += sine(ph) * fx.control(lambda u: fx.decay(u, 0.45), t) * 0.6
+
+    def _riser_shape(self, variant: int) -> np.ndarray:
+        """The sweep (stereo, through the opening filter, its ring-out included): one of four
+        noise takes, rendered once."""
+        key = ("riser", variant)
+        hit = self._notes.get(key)
+        if hit is not None:
+            return hit[0]
+        span = int(8 * self.beat * self.sr)
+        u = np.arange(span) / span  # 0 -> 1
+        off = 7919 * variant
+        y = np.stack([fx.noise(off, span), fx.noise(off + 777, span)]) * (u * u * 0.55)
+        z = self.ladder.render(y.astype(np.float32), 0.8 + 3.0 * u, fx.RING)
+        self._notes[key] = (z, None)
+        self._cached += z.nbytes
+        return z
 
     # -- the chunk ----------------------------------------------------------------------------
     def render_chunk(self, notes: np.ndarray, a: int, b: int) -> np.ndarray:
@@ -549,18 +563,18 @@ class AnalogSynth:
             direct += fx.chorus(pads, a, sr, depth_ms=3.0, rate=0.5)
         mel = direct
         if p.risers:
-            lad = self.ladder.buffer(n)
             crashes = notes["start"][notes["role"] == _R["crash"]]
             for c in np.unique(crashes):
                 if c - a > 4 * self.beat * sr or c < a:  # section crashes, in reach
-                    self._riser(int(c), a, b, lad, drums)
-            mel += self.ladder.process(lad)
+                    self._riser(int(c), a, b, mel, drums)
         wet += mel
         mix = mel + drums
         mix += self.reverb(wet) * np.float32(p.reverb_mix / 0.28)
         mix = signal.sosfilt(self.hp, mix, axis=-1)
         mix = fx.glue(mix, sr, threshold_db=-20.0, ratio=2.0)
-        return (mix.T * p.gain).astype(np.float32)
+        out = np.empty((n, 2), dtype=np.float32)
+        np.multiply(mix.T, np.float32(p.gain), out=out)
+        return out
 
 
 def synthwave_synth(sample_rate: int, bpm: float) -> AnalogSynth:

@@ -159,10 +159,39 @@ class FilterLadder:
     def render(self, x: np.ndarray, pos, ring: int) -> np.ndarray:
         """``x`` (c, m) through the ladder at ``pos`` on its own, ``ring`` samples of the
         filters' ring-out after it: a note filtered once and then reused (the ladder is
-        linear, so the sum of filtered notes is the filtered sum)."""
-        buf = self.buffer(x.shape[-1] + ring, x.shape[0])
-        self.add(buf, x, pos, 0)
-        return self.process(buf)
+        linear, so the sum of filtered notes is the filtered sum). Only the rungs ``pos``
+        visits are filtered."""
+        c, m = x.shape
+        top = len(self.cutoffs)
+        rungs: dict[int, np.ndarray] = {}
+
+        def rung(k: int) -> np.ndarray:
+            r = rungs.get(k)
+            if r is None:
+                r = rungs[k] = np.zeros((c, m + ring), dtype=np.float32)
+            return r
+
+        if np.ndim(pos) == 0:
+            q = min(max(float(pos), 0.0), float(top))
+            k = min(int(q), top - 1)
+            rung(k)[:, :m] += x * (k + 1 - q)
+            rung(k + 1)[:, :m] += x * (q - k)
+        else:
+            pos = np.clip(pos, 0.0, top)
+            i = np.minimum(pos.astype(np.int64), top - 1)
+            edges = np.concatenate([[0], np.flatnonzero(np.diff(i)) + 1, [m]])
+            for r0, r1 in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
+                k = int(i[r0])
+                w = pos[r0:r1] - k
+                seg = x[:, r0:r1]
+                hi = seg * w
+                rung(k)[:, r0:r1] += seg - hi
+                rung(k + 1)[:, r0:r1] += hi
+        out = rungs.pop(top, None)
+        out = np.zeros((c, m + ring), dtype=np.float32) if out is None else out
+        for k, r in rungs.items():
+            out += signal.sosfilt(self.sos[k], r, axis=-1)
+        return out
 
     def process(self, buf: np.ndarray) -> np.ndarray:
         out = buf[-1].copy()

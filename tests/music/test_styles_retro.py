@@ -139,3 +139,16 @@ def test_fm_bells_have_inharmonic_partials_and_the_bass_slaps() -> None:
 
     # the slap: the index is high at the attack and decays fast
     assert bright(bass[: SR // 20]) > 2 * bright(bass[SR // 2 : SR // 2 + SR // 20])
+
+
+@pytest.mark.parametrize("style", ["fm16", "synthwave", "edm"])
+def test_note_cache_never_changes_the_audio(rendered, style: str, monkeypatch) -> None:
+    """Notes are rendered once and reused; with (almost) no room to keep them, every note is
+    rendered again each time, and the audio must not change by a bit."""
+    from game_music.music.synth import analog, fm
+
+    monkeypatch.setattr(analog, "_CACHE_BYTES", 0)
+    monkeypatch.setattr(fm, "_CACHE_BYTES", 0)
+    comp, audio = rendered[style]
+    fresh = _compose(style)
+    assert np.array_equal(fresh.render_all(), audio)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from ..analysis import EnergyMeter, SpeechDetector, analyse_video, hop_count
 from ..analysis.result import HOP_S, Analysis, Cut
 from ..events import ProgressFn
 from ..media.audio import SAMPLE_RATE, AudioWriter, iter_audio_blocks, pick_streams, samples_for
-from ..media.mux import AUDIO_BITRATE, MAX_TRUE_PEAK_DBTP, audio_true_peak, mux, write_pcm_mov
+from ..media.mux import AAC_ARGS, MAX_TRUE_PEAK_DBTP, audio_true_peak, mux, write_pcm_mov
 from ..media.probe import MediaInfo
 from ..mix import (
     CEILING_DBTP,
@@ -126,19 +127,27 @@ class LocalBackend:
         ceiling = CEILING_DBTP
         report = _master_to_aac(pcm, n, block, aac, duration, (loud.integrated(), peak.peak_db),
                                 ceiling, lambda f: progress("render", 0.5 * f))
-        encoded_peak = audio_true_peak(aac)
+
+        def mux_video() -> Any:
+            return mux(
+                media, aac, output, aspect=request.aspect, duration=duration,
+                start_s=start if start > 0 else None,
+                end_s=end if end < media.video.duration else None,
+                progress=lambda f: progress("render", 0.5 + 0.45 * f), audio_encoded=True,
+            )
+
+        # The encoded track's true peak is checked while the video is muxed (two processes).
+        with ThreadPoolExecutor(1, thread_name_prefix="peak-check") as pool:
+            checking = pool.submit(audio_true_peak, aac)
+            muxed = mux_video()
+            encoded_peak = checking.result()
         if encoded_peak > MAX_TRUE_PEAK_DBTP:  # AAC overshot on hard transients: once more, lower
             ceiling -= encoded_peak - MAX_TRUE_PEAK_DBTP + 0.2
             report = _master_to_aac(pcm, n, block, aac, duration,
                                     (loud.integrated(), peak.peak_db), ceiling, None)
             encoded_peak = audio_true_peak(aac)
+            muxed = mux_video()
         pcm.unlink()
-        muxed = mux(
-            media, aac, output, aspect=request.aspect, duration=duration,
-            start_s=start if start > 0 else None,
-            end_s=end if end < media.video.duration else None,
-            progress=lambda f: progress("render", 0.5 + 0.45 * f), audio_encoded=True,
-        )
         extra: list[Path] = []
         if options.stem_path is not None:
             extra.append(options.stem_path)
@@ -227,8 +236,6 @@ def _analyse(
     progress: Callable[[float], None],
 ) -> Analysis:
     """Video pass on a thread; audio curves and track loudness from one streaming decode."""
-    from concurrent.futures import ThreadPoolExecutor
-
     duration = end - start
     n_hops = hop_count(duration)
     video_done = [0.0]
@@ -296,8 +303,7 @@ def _master_to_aac(
                 count = min(block, n - a)
                 yield np.frombuffer(fh.read(count * _FRAME), np.float32).reshape(-1, CHANNELS)
 
-    with AudioWriter(aac, codec="aac", fmt="mp4", length=duration,
-                     extra=["-b:a", AUDIO_BITRATE]) as writer:
+    with AudioWriter(aac, codec="aac", fmt="mp4", length=duration, extra=AAC_ARGS[2:]) as writer:
         return master_blocks(blocks, writer.write, SAMPLE_RATE, channels=CHANNELS,
                              ceiling_dbtp=ceiling, progress=progress, measured=measured)
 

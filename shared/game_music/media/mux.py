@@ -40,6 +40,9 @@ ASPECT_RATIOS = {"16:9": Fraction(16, 9), "9:16": Fraction(9, 16), "1:1": Fracti
 X264_PRESET = "veryfast"
 X264_CRF = 20
 AUDIO_BITRATE = "192k"
+# The native encoder's "fast" coder is about twice as fast as the default "twoloop" and
+# transparent at 192 kb/s for a music-and-game mix.
+AAC_ARGS = ("-c:a", "aac", "-aac_coder", "fast", "-b:a", AUDIO_BITRATE)
 SAMPLE_RATE = 48000
 MAX_TRUE_PEAK_DBTP = -1.0
 _ASPECT_TOLERANCE = 0.01
@@ -213,7 +216,7 @@ def _encode_aac(wav: Path, out: Path, length: float, max_true_peak: float | None
         af = f"apad=whole_dur={length:.6f},atrim=end={length:.6f}"
         if gain_db:
             af += f",volume={gain_db:.2f}dB"
-        run_ffmpeg(["-i", str(wav), "-map", "0:a:0", "-c:a", "aac", "-b:a", AUDIO_BITRATE,
+        run_ffmpeg(["-i", str(wav), "-map", "0:a:0", *AAC_ARGS,
                     "-ar", str(SAMPLE_RATE), "-ac", "2", "-af", af, "-t", f"{length:.6f}",
                     "-f", "mp4", str(out)], what="encoding the audio")
 

@@ -116,6 +116,23 @@ def osc(tab: np.ndarray, ph: np.ndarray) -> np.ndarray:
     return hi
 
 
+def osc2(tab_a: np.ndarray, tab_b: np.ndarray, ph: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`osc` of two tables at the same phases (the index work done once)."""
+    p = ph * TABLE
+    i = p.astype(np.int64)
+    fr = (p - i).astype(F32)
+    i &= TABLE - 1
+    out = []
+    for tab in (tab_a, tab_b):
+        lo = tab[i]
+        hi = tab[1:][i]
+        hi -= lo
+        hi *= fr
+        hi += lo
+        out.append(hi)
+    return out[0], out[1]
+
+
 def _lerp_add(dst: np.ndarray, coarse: np.ndarray, every: int) -> None:
     """``dst += coarse`` linearly interpolated, ``coarse`` sampled every ``every`` samples
     of ``dst`` (so ``len(coarse) == ceil(len(dst) / every)``)."""
@@ -351,6 +368,7 @@ def compress(
 # -- voices ------------------------------------------------------------------------------------
 NoteFn = Callable[[np.void, np.ndarray, int, float], np.ndarray]
 PostFn = Callable[[np.ndarray, int, int], np.ndarray]
+ShotFn = Callable[[np.void, int], tuple[np.ndarray, float]]
 
 
 @dataclass(frozen=True)
@@ -372,6 +390,9 @@ class Voice:
     oneshot: bool = False
     post: PostFn | None = None
     duck: float = 0.0  # sidechain depth from the kick (0..1)
+    # One-shots may also give their cached sound and level, ``shot(note, sr) -> (buf, scale)``,
+    # so the mix adds slices of it without a copy (``render`` must sound the same).
+    shot: ShotFn | None = None
 
 
 @lru_cache(maxsize=8)
@@ -464,7 +485,8 @@ class BandSynth:
 
     def _notes(self, v: Voice, notes: np.ndarray, i0: int, i1: int, sr: float):
         """Voice ``v``'s notes on the grid of rate ``sr`` within samples [i0, i1): yields
-        (first sample, samples) per note, envelope and the piece's final fade included."""
+        (first sample, samples, scale) per note, envelope and the piece's final fade
+        included."""
         isr = 1.0 / sr
         for note in notes:
             t0 = int(note["start"]) / self.sr
@@ -475,13 +497,20 @@ class BandSynth:
             s1 = min(i1, int(np.ceil(end * sr)))
             if s1 <= s0:
                 continue
+            if v.shot is not None and not fade:  # a slice of the cached one-shot
+                buf, scale = v.shot(note, int(round(sr)))
+                k0 = int(round(s0 - t0 * sr))
+                k1 = min(buf.shape[-1], k0 + s1 - s0)
+                if k1 > k0:
+                    yield s0, buf[..., k0:k1], scale
+                continue
             t = np.arange(s1 - s0, dtype=np.float64)
             t *= isr
             t += s0 * isr - t0
             y = v.render(note, t, int(round(sr)), gate)
             if fade:  # the piece's last notes stop at its end (render_chunk fades the mix)
                 y = y * np.minimum((gate - t) / 0.05, 1.0).astype(F32)
-            yield s0, y
+            yield s0, y, 1.0
 
     def _voice(
         self,
@@ -493,41 +522,49 @@ class BandSynth:
         *,
         dst: np.ndarray | None,
         dbase: int,
+        centre: np.ndarray | None = None,
         send: np.ndarray | None,
         sbase: int,
         duck: np.ndarray | None,
     ) -> None:
         """Render voice ``v`` over samples [i0, i1) of rate ``sr`` once and add it into
         ``dst`` (stereo, panned and scaled; indexed from sample ``dbase``, earlier samples
-        dropped) and ``send`` (mono, indexed from ``sbase``). ``duck`` starts at ``i0``."""
+        dropped; mono sounds panned to the centre go to ``centre``, ``dst``'s mono twin)
+        and ``send`` (mono, indexed from ``sbase``). ``duck`` starts at ``i0``."""
         sg = v.send * v.gain
         gains = {}
 
-        def put(s0: int, y: np.ndarray) -> None:
+        def put(s0: int, y: np.ndarray, scale: float = 1.0) -> None:
             if v.duck and duck is not None:
                 y = y * (1.0 - F32(v.duck) * duck[s0 - i0 : s0 - i0 + y.shape[-1]])
             if send is not None:
-                _add_send(send, s0 - sbase, y, sg)
+                _add_send(send, s0 - sbase, y, sg * scale)
             if dst is not None:
                 j = s0 - dbase
                 if j < 0:
                     y = y[..., -j:]
                     j = 0
-                if y.shape[-1]:
-                    g = gains.get(y.ndim)
-                    if g is None:
-                        gl, gr = _gains(y.ndim == 2, v.pan)
-                        g = gains[y.ndim] = (gl * v.gain, gr * v.gain)
-                    _add(dst, j, y, *g)
+                if not y.shape[-1]:
+                    return
+                if y.ndim == 1 and not v.pan and centre is not None:
+                    centre[j : j + len(y)] += y * F32(v.gain * scale)
+                    return
+                g = gains.get(y.ndim)
+                if g is None:
+                    gl, gr = _gains(y.ndim == 2, v.pan)
+                    g = gains[y.ndim] = (gl * v.gain, gr * v.gain)
+                _add(dst, j, y, g[0] * scale, g[1] * scale)
 
         if v.post is None:  # straight into the mix, note by note
-            for s0, y in self._notes(v, notes, i0, i1, sr):
-                put(s0, y)
+            for s0, y, scale in self._notes(v, notes, i0, i1, sr):
+                put(s0, y, scale)
             return
         buf: np.ndarray | None = None  # a bus of its own: the post processing needs the sum
         spans: list[list[int]] = []  # where the bus sounds: runs of notes
         gap, ring = int(0.3 * sr), int(0.05 * sr)
-        for s0, y in self._notes(v, notes, i0, i1, sr):
+        for s0, y, scale in self._notes(v, notes, i0, i1, sr):
+            if scale != 1.0:
+                y = y * F32(scale)
             if buf is None:
                 buf = np.zeros((2, i1 - i0) if y.ndim == 2 else i1 - i0, F32)
             if y.ndim == 2 and buf.ndim == 1:
@@ -584,6 +621,8 @@ class BandSynth:
         low = np.zeros((2, n_low - first), F32)
         send = np.zeros(n_low, F32)
         hi = np.zeros((2, b - w0), F32)
+        low_c = np.zeros(n_low - first, F32)  # centred mono sounds, spread at the end
+        hi_c = np.zeros(b - w0, F32)
         groups = self._groups(notes)
         duck = duck_hi = None
         if any(v.duck for v, _ in groups):
@@ -595,13 +634,15 @@ class BandSynth:
                                 sbase=la, duck=duck)
                 if v.duck and duck_hi is None:
                     duck_hi = self._duck(notes, w0, b, sr)
-                self._voice(v, ns, w0, b, sr, dst=hi, dbase=w0, send=None, sbase=0,
-                            duck=duck_hi)
+                self._voice(v, ns, w0, b, sr, dst=hi, dbase=w0, centre=hi_c, send=None,
+                            sbase=0, duck=duck_hi)
             else:  # dry-only voices skip the pre-roll
                 i0 = la if v.send else la + first
-                self._voice(v, ns, i0, lb, self.lsr, dst=low, dbase=la + first,
+                self._voice(v, ns, i0, lb, self.lsr, dst=low, dbase=la + first, centre=low_c,
                             send=send if v.send else None, sbase=la,
                             duck=None if duck is None else duck[i0 - la :])
+        low += low_c
+        hi += hi_c
         if send.any():
             low += self._hall(send, first)
         if self.low_bus is not None:
@@ -625,8 +666,8 @@ class BandSynth:
             mix *= np.where(pos >= f0, np.sqrt(g), 1.0).astype(F32)
         mix *= F32(self.gain)
         # A soft knee above 0.6 keeps stray peaks under 0.85 (mastering sets the real level).
-        over = np.abs(mix) > 0.6
-        if over.any():
+        if mix.max() > 0.6 or mix.min() < -0.6:
+            over = np.abs(mix) > 0.6
             x = mix[over]
             mix[over] = np.sign(x) * (0.6 + 0.25 * np.tanh((np.abs(x) - 0.6) / 0.25))
         out = np.zeros((b - a, 2), dtype=np.float32)

@@ -43,8 +43,7 @@ def _metal(t: np.ndarray, sr: int, scale: float) -> np.ndarray:
 @lru_cache(maxsize=256)
 def shot(kit: str, piece: str, variant: int, sr: int) -> np.ndarray:
     seed = sum(ord(c) * (i + 1) for i, c in enumerate(kit + piece)) * 16 + variant
-    length = {"crash": 2.2, "open": 0.5, "tom": 0.7, "kick": 0.6, "boom": 1.6}.get(piece, 0.45)
-    n = int(length * sr)
+    n = int(_length(piece) * sr)
     t = np.arange(n) / sr
     nz = _noise(n, seed)
     v = 1.0 + 0.03 * (variant - 1.5)
@@ -102,21 +101,28 @@ def shot(kit: str, piece: str, variant: int, sr: int) -> np.ndarray:
     return (y / max(np.abs(y).max(), 1e-9)).astype(np.float32)
 
 
+def _length(piece: str) -> float:
+    return {"crash": 2.2, "open": 0.5, "tom": 0.7, "kick": 0.6, "boom": 1.6}.get(piece, 0.45)
+
+
 _PIECE = {"kick": "kick", "snare": "snare", "hat": "hat", "crash": "crash", "tom": "tom"}
 
 
 def kit_voice(kit: str, piece: str, **kw) -> Voice:
     """A one-shot voice: the composer's decay tells a closed hat (short) from an open one."""
 
-    def render(note, t: np.ndarray, sr: int, gate: float) -> np.ndarray:
+    def cached(note, sr: int) -> tuple[np.ndarray, float]:
         p = piece
         if p == "hat" and float(note["decay"]) >= 0.1:
             p = "open"
-        s = shot(kit, p, int(note["aux"]) % VARIANTS, sr)
-        return play(s, t, sr) * np.float32((float(note["vol"]) / 15.0) ** 1.5)
+        return shot(kit, p, int(note["aux"]) % VARIANTS, sr), (float(note["vol"]) / 15.0) ** 1.5
 
-    tail = {"crash": 2.2, "hat": 0.5, "tom": 0.7, "kick": 1.6}.get(piece, 0.45)
-    return Voice(render, tail=tail, oneshot=True, **kw)
+    def render(note, t: np.ndarray, sr: int, gate: float) -> np.ndarray:
+        s, scale = cached(note, sr)
+        return play(s, t, sr) * np.float32(scale)
+
+    tail = max(_length(piece), _length("open") if piece == "hat" else 0.0)
+    return Voice(render, tail=tail, oneshot=True, shot=cached, **kw)
 
 
 @lru_cache(maxsize=128)
@@ -146,8 +152,12 @@ def timpani_shot(midi: int, sr: int) -> np.ndarray:
 
 
 def timpani_voice(**kw) -> Voice:
-    def render(note, t: np.ndarray, sr: int, gate: float) -> np.ndarray:
+    def cached(note, sr: int) -> tuple[np.ndarray, float]:
         s = timpani_shot(int(round(float(note["pitch"]))), sr)
-        return play(s, t, sr) * np.float32((float(note["vol"]) / 15.0) ** 1.3)
+        return s, (float(note["vol"]) / 15.0) ** 1.3
 
-    return Voice(render, tail=3.0, oneshot=True, **kw)
+    def render(note, t: np.ndarray, sr: int, gate: float) -> np.ndarray:
+        s, scale = cached(note, sr)
+        return play(s, t, sr) * np.float32(scale)
+
+    return Voice(render, tail=3.0, oneshot=True, shot=cached, **kw)

@@ -104,10 +104,14 @@ def bell_shot(midi: int, sr: int) -> np.ndarray:
 
 
 def bell_voice(**kw) -> Voice:
-    def render(note, t, sr, gate):
-        return _shot(bell_shot(int(round(float(note["pitch"]))), sr), t, sr) * _vol(note)
+    def cached(note, sr: int) -> tuple[np.ndarray, float]:
+        return bell_shot(int(round(float(note["pitch"]))), sr), _vol(note)
 
-    return Voice(render, tail=6.0, oneshot=True, **kw)
+    def render(note, t, sr, gate):
+        s, scale = cached(note, sr)
+        return _shot(s, t, sr) * F32(scale)
+
+    return Voice(render, tail=6.0, oneshot=True, shot=cached, **kw)
 
 
 def pad_voice(

@@ -23,6 +23,7 @@ from .band import (
     hz,
     make_loop,
     osc,
+    osc2,
     peak,
     phase,
     play,
@@ -118,15 +119,20 @@ def brass_voice(**kw) -> Voice:
         env = env_fast(t, gate, 0.06, 0.6, 0.7, 0.18, smooth=True)
         f = float(hz(float(note["pitch"])))
         dark, bright = shaped_table("brass_dark", m, sr), shaped_table("brass_bright", m, sr)
-        y = np.zeros(len(t), F32)
         slide = float(note["slide"]) or -0.25
+        # Phase is proportional to frequency (slide and vibrato included): one for both.
+        ph = phase(f, t, vib=10.0, vib_delay=0.35, slide=slide, slide_t=0.06)
+        lev = env * F32(0.55 + 0.45 * _vol(note))
+        y = np.zeros(len(t), F32)
         for d in (-4.0, 4.0):
-            ph = phase(
-                f * 2.0 ** (d / 1200.0), t, vib=10.0, vib_delay=0.35, slide=slide, slide_t=0.06
-            )
-            lev = env * (0.55 + 0.45 * _vol(note))
-            y += osc(dark, ph) * (1.0 - lev) + osc(bright, ph) * lev
-        return y * (0.8 * env * _vol(note))
+            lo, hi = osc2(dark, bright, ph * 2.0 ** (d / 1200.0))
+            hi -= lo
+            hi *= lev
+            y += lo
+            y += hi  # dark * (1 - lev) + bright * lev
+        y *= env
+        y *= F32(0.8 * _vol(note))
+        return y
 
     return Voice(render, tail=1.2, **kw)
 

@@ -121,7 +121,11 @@ def _sub_blep2(y: np.ndarray, x: np.ndarray, dt: np.ndarray) -> None:
 # -- drum machine ------------------------------------------------------------------------------
 @lru_cache(maxsize=16)
 def _noise_band(kind: str, sr: int) -> np.ndarray:
-    """A few seconds of white noise shaped once for one drum voice."""
+    """A few seconds of white noise shaped once for one drum voice (float32)."""
+    return _noise_band64(kind, sr).astype(np.float32)
+
+
+def _noise_band64(kind: str, sr: int) -> np.ndarray:
     n = fx.noise(0, 1 << 17).copy()
     if kind == "hat":
         return fx.filt(n, "highpass", 7000.0, sr, 4)
@@ -163,10 +167,10 @@ class Drums:
         if s is None:
             if len(self._shots) > 256:  # (only a safety net: content never depends on it)
                 self._shots.clear()
-            s = self._shots[key] = fn(self._t)
+            s = self._shots[key] = fn(self._t).astype(np.float32)
         if n1 <= len(s):
             return s[n0:n1]
-        out = np.zeros(n1 - n0)
+        out = np.zeros(n1 - n0, dtype=np.float32)
         m = max(len(s) - n0, 0)
         out[:m] = s[n0 : n0 + m]
         return out

@@ -3,12 +3,15 @@
 Voices (all closed-form in note-relative time, so any sample range renders on its own):
 
 - ``saw(phase, dt)``: a PolyBLEP saw; ``unison(...)``: N detuned saws spread in stereo, with
-  slow analog pitch drift on absolute time (supersaw: ``voices=7``).
+  slow analog pitch drift from a given LFO phase (supersaw: ``voices=7``).
 - ``Drums``: kick (sine with a pitch drop and a click), snare (tone + noise), clap, hats,
   crash, toms, a gated-reverb burst for the 80s snare, from pre-filtered noise tables.
 - ``AnalogSynth``: renders the shared note table with a ``Patch`` (synthwave, edm): plucked
   arpeggios expanded from chord notes, sixteenth or sub basses, pads with chorus, sidechain
   pumping from the kick, risers into section changes, an FDN plate/hall and bus glue.
+  A tune repeats its notes, so each distinct note is rendered and filtered once, whole, and
+  then mixed as slices (the drift starts from an LFO phase set by the pitch, so a note always
+  sounds the same); the sidechain gain, slow next to the filters, is applied after them.
 
 Other synths reuse ``saw``, ``unison``, ``Drums`` and the effects in ``fx``.
 """

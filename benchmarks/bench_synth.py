@@ -21,6 +21,7 @@ from game_music.analysis.result import HOP_S, Analysis, Cut
 from game_music.music import compose_music
 from game_music.request import MusicRequest
 
+CHIP = MusicRequest(style="chiptune")
 SR = 48000
 
 
@@ -50,7 +51,7 @@ def peak_rss_mb() -> float:
 def run(duration: float, block: int) -> tuple[float, float]:
     a = analysis(duration)
     w0, c0 = time.perf_counter(), time.process_time()
-    comp = compose_music(a, MusicRequest(), duration=duration, seed=1, sample_rate=SR)
+    comp = compose_music(a, CHIP, duration=duration, seed=1, sample_rate=SR)
     build = time.perf_counter() - w0
     peak = 0.0
     for start in range(0, comp.num_samples, block):
@@ -100,7 +101,7 @@ def main() -> None:
     ap.add_argument("--block", type=float, default=1.0, help="block length in seconds")
     args = ap.parse_args()
     block = int(args.block * SR)
-    compose_music(analysis(5.0), MusicRequest(), duration=5.0, seed=0).render_all()  # warm up
+    compose_music(analysis(5.0), CHIP, duration=5.0, seed=0).render_all()  # warm up
     results = {d: run(d, block) for d in (120.0, 600.0)}
 
     per_s = naive_pulse(2.0) / 2.0
@@ -115,7 +116,7 @@ def main() -> None:
     d = 3 * 3600.0
     a = analysis(d)
     w0 = time.perf_counter()
-    comp = compose_music(a, MusicRequest(), duration=d, seed=1, sample_rate=SR)
+    comp = compose_music(a, CHIP, duration=d, seed=1, sample_rate=SR)
     build = time.perf_counter() - w0
     w1 = time.perf_counter()
     comp.render(int(1.5 * 3600 * SR), block)

@@ -22,23 +22,12 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
-from game_music.analysis.result import HOP_S, Analysis, Cut  # noqa: E402
+from bench_synth import analysis  # noqa: E402 - the same made-up gameplay for both benchmarks
 from game_music.music import STYLE_INFO, compose_music  # noqa: E402
 from game_music.request import STYLES, MusicRequest  # noqa: E402
 
 SR = 48000
 GOAL = 100.0
-
-
-def analysis(duration: float) -> Analysis:
-    n = int(math.ceil(duration / HOP_S))
-    t = np.arange(n) * HOP_S
-    rng = np.random.default_rng(0)
-    energy = np.clip(0.5 + 0.4 * np.sin(2 * np.pi * t / 90.0) + rng.normal(0, 0.05, n), 0, 1)
-    speech = ((t % 60.0) > 45.0).astype(np.float32)
-    cuts = tuple(Cut(float(c), 0.9) for c in np.arange(11.0, duration - 15, 19.0))
-    e = energy.astype(np.float32)
-    return Analysis(duration, HOP_S, e, speech, e.copy(), cuts, 0.5, True)
 
 
 def run(style: str, duration: float, block: int) -> tuple[float, float, float]:

@@ -112,7 +112,7 @@ def shelf(x: np.ndarray, hz: float, gain_db: float, sr: int, high: bool = True) 
     return lp + g * (x - lp) if high else g * lp + (x - lp)
 
 
-RING = 2400  # samples of a ladder rung's ring-out kept after its input ends (~ -200 dB)
+RING = 1200  # samples of a ladder rung's ring-out kept after its input ends (~ -100 dB)
 
 
 class FilterLadder:

@@ -108,8 +108,8 @@ def osc(tab: np.ndarray, ph: np.ndarray) -> np.ndarray:
     i = p.astype(np.int64)
     fr = (p - i).astype(F32)
     i &= TABLE - 1  # the table is a power of two long: wrap by masking
-    lo = tab[i]
-    hi = tab[1:][i]
+    lo = np.take(tab, i)
+    hi = np.take(tab[1:], i)
     hi -= lo
     hi *= fr
     hi += lo
@@ -124,8 +124,8 @@ def osc2(tab_a: np.ndarray, tab_b: np.ndarray, ph: np.ndarray) -> tuple[np.ndarr
     i &= TABLE - 1
     out = []
     for tab in (tab_a, tab_b):
-        lo = tab[i]
-        hi = tab[1:][i]
+        lo = np.take(tab, i)
+        hi = np.take(tab[1:], i)
         hi -= lo
         hi *= fr
         hi += lo
@@ -178,20 +178,33 @@ def adsr(
     t: np.ndarray, gate: float, att: float, dec: float, sus: float, rel: float, *, smooth=False
 ) -> np.ndarray:
     """Attack (linear, or raised-cosine when ``smooth``), exponential decay towards ``sus``,
-    exponential release from wherever the envelope was at ``gate``."""
+    exponential release from wherever the envelope was at ``gate``. ``t`` rises (note
+    times), so the stages are consecutive runs, each computed on its own; float32 (an
+    envelope needs no more, and its exponentials run several times faster)."""
+    t = np.asarray(t, dtype=F32)
+    env = np.empty(len(t), F32)
+    kg = int(np.searchsorted(t, gate, side="right"))  # t[:kg] <= gate
+    ka = int(np.searchsorted(t[:kg], att, side="left")) if att > 0 else 0  # t[:ka] < att
 
-    def pre(x):
-        x = np.asarray(x, dtype=np.float64)
-        a = np.clip(x / att, 0.0, 1.0) if att > 0 else np.ones_like(x)
+    def attack(x):
+        a = np.clip(x / att, 0.0, 1.0)
+        return 0.5 - 0.5 * np.cos(np.pi * a) if smooth else a
+
+    def decay(x):
+        if dec <= 0:
+            return np.ones_like(x)
+        return sus + (1.0 - sus) * np.exp((att - x) / dec)
+
+    if ka:
+        env[:ka] = attack(t[:ka])
+    if kg > ka:
+        env[ka:kg] = decay(t[ka:kg])
+    if kg < len(t):
+        a = min(max(gate / att, 0.0), 1.0) if att > 0 else 1.0
         if smooth:
             a = 0.5 - 0.5 * np.cos(np.pi * a)
-        d = sus + (1.0 - sus) * np.exp(-np.maximum(x - att, 0.0) / dec) if dec > 0 else 1.0
-        return a * d
-
-    env = pre(np.minimum(t, gate))
-    after = t > gate
-    if after.any():
-        env[after] *= np.exp(-(t[after] - gate) / rel)
+        d = sus + (1.0 - sus) * np.exp(-max(gate - att, 0.0) / dec) if dec > 0 else 1.0
+        env[kg:] = F32(a * d) * np.exp((gate - t[kg:]) / F32(rel))
     return env
 
 
@@ -209,8 +222,8 @@ def env_fast(
     """:func:`adsr` evaluated every ``every`` samples and held in between (envelopes are slow;
     ``every`` samples at 16 kHz is 2 ms)."""
     if len(t) <= 4 * every:
-        return adsr(t, gate, att, dec, sus, rel, smooth=smooth).astype(F32)
-    coarse = adsr(t[::every], gate, att, dec, sus, rel, smooth=smooth).astype(F32)
+        return adsr(t, gate, att, dec, sus, rel, smooth=smooth)
+    coarse = adsr(t[::every], gate, att, dec, sus, rel, smooth=smooth)
     return np.repeat(coarse, every)[: len(t)]
 
 
@@ -402,6 +415,20 @@ def _up_window(d: int) -> np.ndarray:
     return h.astype(F32)
 
 
+_RAMPS: dict[float, np.ndarray] = {}
+
+
+def _times(n: int, sr: float) -> np.ndarray:
+    """``arange(n) / sr`` (read-only), from a cached ramp when it is short enough."""
+    if n > 1 << 20:
+        return np.arange(n) / sr
+    r = _RAMPS.get(sr)
+    if r is None or len(r) < n:
+        r = _RAMPS[sr] = np.arange(max(n, 1 << 17)) / sr
+        r.flags.writeable = False
+    return r[:n]
+
+
 def _gains(stereo: bool, p: float) -> tuple[float, float]:
     """Left/right gains: constant-power pan for mono, balance for stereo."""
     if stereo:
@@ -504,9 +531,7 @@ class BandSynth:
                 if k1 > k0:
                     yield s0, buf[..., k0:k1], scale
                 continue
-            t = np.arange(s1 - s0, dtype=np.float64)
-            t *= isr
-            t += s0 * isr - t0
+            t = _times(s1 - s0, sr) + (s0 * isr - t0)
             y = v.render(note, t, int(round(sr)), gate)
             if fade:  # the piece's last notes stop at its end (render_chunk fades the mix)
                 y = y * np.minimum((gate - t) / 0.05, 1.0).astype(F32)

@@ -188,21 +188,31 @@ def sub_bass_voice(*, att: float = 0.008, rel: float = 0.12, drive: float = 1.0,
 WOW_HZ, WOW_CENTS = 0.55, 9.0
 FLUTTER_HZ, FLUTTER_CENTS = 7.3, 2.5
 CRACKLE_DBFS = -40.0
-_BLOCK = 2048
+_BLOCK = 16384  # vinyl noise is drawn per block of the timeline
 
 
 def _tape(x: np.ndarray, i0: int, sr: int) -> np.ndarray:
-    """Wow and flutter: read the mix through a delay that breathes with absolute time."""
+    """Wow and flutter: read the mix through a delay that breathes with absolute time (the
+    delay is slow: computed every 32 samples, interpolated between)."""
     n = x.shape[1]
-    t = (i0 + np.arange(n)) / sr
+    every = 32
+    tc = (i0 + np.arange(0, n + every, every)) / sr
     k = 1200.0 / np.log(2.0)
     a_w = WOW_CENTS / k / (TWO_PI * WOW_HZ)
     a_f = FLUTTER_CENTS / k / (TWO_PI * FLUTTER_HZ)
-    d = 0.004 + a_w * np.sin(TWO_PI * WOW_HZ * t) + a_f * np.sin(TWO_PI * FLUTTER_HZ * t + 1.3)
-    pos = np.arange(n) - d * sr
-    out = np.empty_like(x)
+    dc = 0.004 + a_w * np.sin(TWO_PI * WOW_HZ * tc) + a_f * np.sin(TWO_PI * FLUTTER_HZ * tc + 1.3)
+    m = len(tc) - 1
+    lag = (dc[:-1, None] + np.diff(dc)[:, None] * (np.arange(every) / every)[None, :])
+    pos = np.arange(m * every, dtype=np.float64).reshape(m, every)
+    pos -= lag * sr
+    pos = np.clip(pos.ravel()[:n], 0.0, n - 1.0)
+    j = pos.astype(np.int64)
+    fr = (pos - j).astype(F32)
+    j1 = np.minimum(j + 1, n - 1)
+    out = np.empty(x.shape, F32)
     for c in range(2):
-        out[c] = np.interp(pos, np.arange(n), x[c])
+        lo = np.take(x[c], j)
+        out[c] = lo + fr * (np.take(x[c], j1) - lo)
     return out
 
 
@@ -212,14 +222,15 @@ def _vinyl(i0: int, n: int, sr: int) -> np.ndarray:
     parts = []
     for b in range(b0, b1):
         r = np.random.default_rng((0x5EED, b & 0xFFFF_FFFF_FFFF))
-        blk = r.standard_normal(_BLOCK) * 0.18  # hiss
+        blk = r.standard_normal(_BLOCK, dtype=F32)
+        blk *= F32(0.18)  # hiss
         k = r.poisson(14.0 * _BLOCK / sr)  # ~14 pops a second
         pos = r.integers(0, _BLOCK, size=k)
         blk[pos] += r.choice([-1.0, 1.0], size=k) * r.uniform(1.0, 6.0, size=k)
         parts.append(blk)
     y = np.concatenate(parts)[i0 - b0 * _BLOCK : i0 - b0 * _BLOCK + n]
     y = signal.sosfilt(sos("bandpass", (500.0, 5000.0), sr), y)
-    return y * 10.0 ** (CRACKLE_DBFS / 20.0)
+    return (y * 10.0 ** (CRACKLE_DBFS / 20.0)).astype(F32)
 
 
 def _lofi_low(x: np.ndarray, i0: int, sr: int) -> np.ndarray:

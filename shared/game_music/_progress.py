@@ -54,7 +54,7 @@ class HumanReporter:
     """Turns job events into a live bar on stderr and one result line per input."""
 
     def __init__(self) -> None:
-        self.err = Console(stderr=True, highlight=False)
+        self.err = Console(stderr=True, highlight=False, soft_wrap=True)
         self.out = Console(highlight=False, soft_wrap=True)
         self._bar: Progress | None = None
         self._task: TaskID | None = None

@@ -389,7 +389,8 @@ class Voice:
     """How one part sounds.
 
     ``render(note, t, sr, gate)`` gives mono (n,) or stereo (2, n) samples for ``t`` seconds
-    since note-on, envelope included (``gate``: the note's length in seconds); ``tail`` seconds
+    since note-on, envelope included (``gate``: the note's length in seconds; it may stop
+    early, where a short release has died away: the rest is silence); ``tail`` seconds
     ring past the note's end (one-shots with ``oneshot`` ignore the note's length);
     ``post(buf, i0, sr)`` processes the voice's summed mono bus (distortion, cabinet) and may
     return stereo."""
@@ -534,7 +535,7 @@ class BandSynth:
             t = _times(s1 - s0, sr) + (s0 * isr - t0)
             y = v.render(note, t, int(round(sr)), gate)
             if fade:  # the piece's last notes stop at its end (render_chunk fades the mix)
-                y = y * np.minimum((gate - t) / 0.05, 1.0).astype(F32)
+                y = y * np.minimum((gate - t[: y.shape[-1]]) / 0.05, 1.0).astype(F32)
             yield s0, y, 1.0
 
     def _voice(

@@ -102,6 +102,8 @@ def power_chord_voice(take: int, *, drive: float, **kw) -> Voice:
 
     def render(note, t, sr, gate):
         s = power_chord(int(round(float(note["pitch"]))), bool(note["mode"]), take, sr)
+        if note["mode"]:  # a palm mute is gone (even through the amp) 0.25 s after its release
+            t = t[: int(np.searchsorted(t, gate + 0.25))]
         env = env_fast(t, gate, 0.001, 10.0, 1.0, 0.03 if note["mode"] else 0.06, every=16)
         env *= F32(float(note["vol"]) / 15.0)
         return play(s, t, sr) * env

@@ -96,6 +96,8 @@ def low_strings_voice(**kw) -> Voice:
 
     def render(note, t, sr, gate):
         short = gate < 0.3
+        if short:  # spiccato dies within six of its releases (the voice's tail is for legato)
+            t = t[: int(np.searchsorted(t, gate + 6 * 0.09))]
         env = env_fast(
             t,
             gate,

@@ -249,11 +249,17 @@ def loop_index(idx: np.ndarray, n: int, sr: int) -> np.ndarray:
     return idx
 
 
+def nearest(x: float) -> int:
+    """The nearest sample index; half-way (an onset between samples at 24 kHz) rounds up
+    whatever the float noise, so every path to the same note agrees."""
+    return int(np.floor(x + 0.5 + 1e-6))
+
+
 def play(buf: np.ndarray, t: np.ndarray, sr: int, *, loop: bool = False) -> np.ndarray:
     """``buf`` (a cached one-shot or loop, last axis time) read at note times ``t`` (evenly
     spaced samples from note-on): a view when it can be; past the end, silence or the loop."""
     n, size = len(t), buf.shape[-1]
-    k0 = int(round(float(t[0]) * sr)) if n else 0
+    k0 = nearest(float(t[0]) * sr) if n else 0
     if k0 + n <= size:
         return buf[..., k0 : k0 + n]
     if not loop:
@@ -527,7 +533,7 @@ class BandSynth:
                 continue
             if v.shot is not None and not fade:  # a slice of the cached one-shot
                 buf, scale = v.shot(note, int(round(sr)))
-                k0 = int(round(s0 - t0 * sr))
+                k0 = nearest(s0 - t0 * sr)
                 k1 = min(buf.shape[-1], k0 + s1 - s0)
                 if k1 > k0:
                     yield s0, buf[..., k0:k1], scale

@@ -101,14 +101,34 @@ def power_chord_voice(take: int, *, drive: float, **kw) -> Voice:
     """Root, fifth and octave; ``mode`` 1 = palm-muted."""
 
     def render(note, t, sr, gate):
-        s = power_chord(int(round(float(note["pitch"]))), bool(note["mode"]), take, sr)
+        n = len(t)
         if note["mode"]:  # a palm mute is gone (even through the amp) 0.25 s after its release
-            t = t[: int(np.searchsorted(t, gate + 0.25))]
-        env = env_fast(t, gate, 0.001, 10.0, 1.0, 0.03 if note["mode"] else 0.06, every=16)
-        env *= F32(float(note["vol"]) / 15.0)
-        return play(s, t, sr) * env
+            n = int(np.searchsorted(t, gate + 0.25))
+        if n and t[0] * sr < 1.0:  # from its start: the same strum as every other like it
+            half = int(round(float(t[0]) * sr * 2.0))  # onsets fall on half samples at most
+            y = _strum(int(round(float(note["pitch"]))), int(note["mode"]), take,
+                       float(note["vol"]), gate, half, sr)
+            return y[:n]
+        return _chord_note(int(round(float(note["pitch"]))), int(note["mode"]), take,
+                           float(note["vol"]), gate, t[:n], sr)
 
     return Voice(render, tail=0.4, post=_amp(drive), **kw)
+
+
+def _chord_note(root: int, mute: int, take: int, vol: float, gate: float, t, sr: int):
+    s = power_chord(root, bool(mute), take, sr)
+    env = env_fast(t, gate, 0.001, 10.0, 1.0, 0.03 if mute else 0.06, every=16)
+    env *= F32(vol / 15.0)
+    return play(s, t, sr) * env
+
+
+@lru_cache(maxsize=512)
+def _strum(root: int, mute: int, take: int, vol: float, gate: float, half: int, sr: int):
+    """One whole chord note (strum, envelope, level), cached: riffs repeat their chords."""
+    t = np.arange(int((gate + 0.4) * sr) + 1) / sr + half / (2.0 * sr)
+    y = _chord_note(root, mute, take, vol, gate, t, sr)
+    y.flags.writeable = False
+    return y
 
 
 def clean_voice(**kw) -> Voice:

@@ -22,6 +22,7 @@ from .band import (
     env_fast,
     hz,
     make_loop,
+    nearest,
     osc,
     osc2,
     peak,
@@ -169,7 +170,7 @@ def harp_voice(**kw) -> Voice:
             tones += [int(note["arp1"]), int(note["arp2"]), 12]
         n = len(t)
         y = np.zeros(n, F32)
-        k0 = int(round(float(t[0]) * sr)) if n else 0
+        k0 = nearest(float(t[0]) * sr) if n else 0
         for k, iv in enumerate(tones):  # each string a slice of its cached pluck
             s = harp_shot(m + iv, sr)
             j0 = k0 - int(0.045 * sr) * k

@@ -138,10 +138,13 @@ def _lerp_add(dst: np.ndarray, coarse: np.ndarray, every: int) -> None:
     of ``dst`` (so ``len(coarse) == ceil(len(dst) / every)``)."""
     n = len(dst)
     m = (n - 1) // every  # whole segments between coarse points
-    if m > 0:
-        step = np.diff(coarse[: m + 1])[:, None] * (np.arange(every) / every)[None, :]
-        dst[: m * every].reshape(m, every)[...] += coarse[:m, None] + step
-    dst[m * every :] += coarse[m]
+    dst[0] += coarse[0]
+    if m > 0:  # a running sum of each segment's slope
+        inc = np.repeat(np.diff(coarse[: m + 1]) / every, every)
+        np.cumsum(inc, out=inc)
+        inc += coarse[0]
+        dst[1 : m * every + 1] += inc
+    dst[m * every + 1 :] += coarse[m]
 
 
 def phase(

@@ -19,6 +19,7 @@ Building blocks, in the order a voice uses them:
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import lru_cache
 
 import numpy as np
@@ -137,24 +138,8 @@ class FilterLadder:
     def add(self, buf: np.ndarray, x: np.ndarray, pos, s0: int) -> None:
         """Add stereo ``x`` (2, m) at ladder position ``pos`` (a float, or (m,) per sample)
         to samples [s0, s0 + m)."""
-        top = len(self.cutoffs)
-        m = x.shape[-1]
-        if np.ndim(pos) == 0:
-            q = min(max(float(pos), 0.0), float(top))
-            k = min(int(q), top - 1)
-            buf[k, :, s0 : s0 + m] += x * (k + 1 - q)
-            buf[k + 1, :, s0 : s0 + m] += x * (q - k)
-            return
-        pos = np.clip(pos, 0.0, top)
-        i = np.minimum(pos.astype(np.int64), top - 1)
-        # an envelope crosses few rungs: work on the runs where the pair of rungs is constant
-        edges = np.concatenate([[0], np.flatnonzero(np.diff(i)) + 1, [m]])
-        for r0, r1 in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
-            k = int(i[r0])
-            w = pos[r0:r1] - k
-            seg = x[:, r0:r1]
-            buf[k, :, s0 + r0 : s0 + r1] += seg - seg * w
-            buf[k + 1, :, s0 + r0 : s0 + r1] += seg * w
+        for k, r0, r1, part in _rung_parts(x, pos, len(self.cutoffs)):
+            buf[k, :, s0 + r0 : s0 + r1] += part
 
     def render(self, x: np.ndarray, pos, ring: int) -> np.ndarray:
         """``x`` (c, m) through the ladder at ``pos`` on its own, ``ring`` samples of the
@@ -171,22 +156,8 @@ class FilterLadder:
                 r = rungs[k] = np.zeros((c, m + ring), dtype=np.float32)
             return r
 
-        if np.ndim(pos) == 0:
-            q = min(max(float(pos), 0.0), float(top))
-            k = min(int(q), top - 1)
-            rung(k)[:, :m] += x * (k + 1 - q)
-            rung(k + 1)[:, :m] += x * (q - k)
-        else:
-            pos = np.clip(pos, 0.0, top)
-            i = np.minimum(pos.astype(np.int64), top - 1)
-            edges = np.concatenate([[0], np.flatnonzero(np.diff(i)) + 1, [m]])
-            for r0, r1 in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
-                k = int(i[r0])
-                w = pos[r0:r1] - k
-                seg = x[:, r0:r1]
-                hi = seg * w
-                rung(k)[:, r0:r1] += seg - hi
-                rung(k + 1)[:, r0:r1] += hi
+        for k, r0, r1, part in _rung_parts(x, pos, top):
+            rung(k)[:, r0:r1] += part
         out = rungs.pop(top, None)
         out = np.zeros((c, m + ring), dtype=np.float32) if out is None else out
         for k, r in rungs.items():
@@ -464,3 +435,27 @@ def glue(
     gdb = signal.lfilter([1.0 - k], [1.0, -k], target)
     gain = upsample_linear(np.exp(gdb * (np.log(10) / 20))[None, :], block, n)[0]
     return x * gain.astype(x.dtype, copy=False)
+
+
+def _rung_parts(
+    x: np.ndarray, pos: float | np.ndarray, top: int
+) -> Iterator[tuple[int, int, int, np.ndarray]]:
+    """Split ``x`` (c, m) between the two ladder rungs around ``pos`` (a float, or (m,) per
+    sample): yields (rung, r0, r1, part) so that the parts add up to ``x`` crossfaded."""
+    m = x.shape[-1]
+    if np.ndim(pos) == 0:
+        q = min(max(float(pos), 0.0), float(top))
+        k = min(int(q), top - 1)
+        yield k, 0, m, x * (k + 1 - q)
+        yield k + 1, 0, m, x * (q - k)
+        return
+    pos = np.clip(pos, 0.0, top)
+    i = np.minimum(pos.astype(np.int64), top - 1)
+    # an envelope crosses few rungs: work on the runs where the pair of rungs is constant
+    edges = np.concatenate([[0], np.flatnonzero(np.diff(i)) + 1, [m]])
+    for r0, r1 in zip(edges[:-1].tolist(), edges[1:].tolist(), strict=True):
+        k = int(i[r0])
+        seg = x[:, r0:r1]
+        hi = seg * (pos[r0:r1] - k)
+        yield k, r0, r1, seg - hi
+        yield k + 1, r0, r1, hi

@@ -150,7 +150,9 @@ def doctor_report() -> list[tuple[str, bool, str]]:
     rows: list[tuple[str, bool, str]] = []
     root = find_scripts_dir()
     if root is None:
-        rows.append(("Resolve", False, f"not found for this user ({_resolve_base()})"))
+        # Not having Resolve is not a problem to report: many users only use OBS or the CLI.
+        rows.append(("Resolve", True,
+                     f"not found for this user ({_resolve_base()}); skip unless you use Resolve"))
         return rows
     utility = root / "Utility"
     missing = [n for n in (*MENU_FILES, *HELPERS.values(), CONFIG_NAME)

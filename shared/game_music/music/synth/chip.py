@@ -178,22 +178,25 @@ class ChipSynth:
             shape *= np.maximum(1.0 - tq / (note["dur"] / self.sr), 0.0) ** 2
         return np.floor(vol * shape + 0.5)  # vol <= 15 and shape <= 1: already 4-bit
 
-    def _pulse_note(self, note, y: np.ndarray, a: int, s0: int, s1: int) -> None:
-        start = int(note["start"])
-        n0, n1 = s0 - start, s1 - start
+    # The pulse channels' pitch clock and the sound driver's frame (the Game Boy has its own).
+    pulse_hz = staticmethod(pulse_hz)
+    frame_s = FRAME_S
+
+    def _pulse_wave(self, note, n0: int, n1: int) -> np.ndarray:
+        """Samples [n0, n1) of a pulse note before its volume envelope: duty cycle, arpeggio
+        (pitch cycling root / arp1 / arp2 every frame, phase continuous), PolyBLEP edges."""
         t = self._time(n0, n1)
-        j, counts = self._frames(n0, n1, FRAME_S)
         if note["arp1"] or note["arp2"]:
-            # Arpeggio: the pitch cycles root / arp1 / arp2 every frame, phase continuous.
-            fa = pulse_hz(note["pitch"] + np.array([0.0, note["arp1"], note["arp2"]]))
-            cyc = fa * FRAME_S
+            j, counts = self._frames(n0, n1, self.frame_s)
+            fa = self.pulse_hz(note["pitch"] + np.array([0.0, note["arp1"], note["arp2"]]))
+            cyc = fa * self.frame_s
             prefix = np.concatenate([[0.0], np.cumsum(cyc)[:2]])
             fj = fa[j % 3]
-            ph0 = (j // 3) * cyc.sum() + prefix[j % 3] - fj * j * FRAME_S
+            ph0 = (j // 3) * cyc.sum() + prefix[j % 3] - fj * j * self.frame_s
             ph = t * np.repeat(fj, counts) + np.repeat(ph0, counts)
             dt: np.ndarray | float = np.minimum(np.repeat(fj / self.sr, counts), 0.5)
         else:
-            f0 = float(pulse_hz(note["pitch"]))
+            f0 = float(self.pulse_hz(note["pitch"]))
             ph = self._phase(note, f0, t)
             dt = min(f0 / self.sr, 0.5)
         frac = ph - np.floor(ph)
@@ -204,6 +207,13 @@ class ChipSynth:
             fall += fall < 0
             _add_blep(wave, frac, dt, 0.5)
             _add_blep(wave, fall, dt, -0.5)
+        return wave
+
+    def _pulse_note(self, note, y: np.ndarray, a: int, s0: int, s1: int) -> None:
+        start = int(note["start"])
+        n0, n1 = s0 - start, s1 - start
+        wave = self._pulse_wave(note, n0, n1)
+        j, counts = self._frames(n0, n1, FRAME_S)
         wave *= np.repeat(self._levels(note, j, FRAME_S), counts)
         # Short linear ramps at note edges: the 4-bit steps stay, the clicks go.
         att, rel = int(0.001 * self.sr), int(0.004 * self.sr)

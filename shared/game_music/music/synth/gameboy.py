@@ -17,7 +17,7 @@ from scipy import signal
 
 from ..notes import NOISE, PULSE1, PULSE2, ROLE, TRIANGLE
 from . import fx
-from .chip import DUTIES, ChipSynth, _add_blep
+from .chip import ChipSynth
 
 ENV_TICK = 1.0 / 64.0  # the volume envelope clock
 FRAME_S = 1.0 / 59.73  # the sound driver runs once per LCD frame
@@ -83,6 +83,9 @@ def _noise_table(period: int, short: bool, sr: int) -> np.ndarray:
 class GameBoySynth(ChipSynth):
     """Renders the note table as a DMG would: pulses, wave channel, noise, NR51, output."""
 
+    pulse_hz = staticmethod(pulse_hz)
+    frame_s = FRAME_S
+
     def __init__(self, sample_rate: int, bpm: float | None = None, *, bandlimit: bool = True):
         super().__init__(sample_rate, None, bandlimit=bandlimit)
         sr = self.sr
@@ -124,28 +127,7 @@ class GameBoySynth(ChipSynth):
     def _pulse_note(self, note, y: np.ndarray, a: int, s0: int, s1: int) -> None:
         start = int(note["start"])
         n0, n1 = s0 - start, s1 - start
-        t = self._time(n0, n1)
-        if note["arp1"] or note["arp2"]:
-            j, counts = self._frames(n0, n1, FRAME_S)
-            fa = pulse_hz(note["pitch"] + np.array([0.0, note["arp1"], note["arp2"]]))
-            cyc = fa * FRAME_S
-            prefix = np.concatenate([[0.0], np.cumsum(cyc)[:2]])
-            fj = fa[j % 3]
-            ph0 = (j // 3) * cyc.sum() + prefix[j % 3] - fj * j * FRAME_S
-            ph = t * np.repeat(fj, counts) + np.repeat(ph0, counts)
-            dt: np.ndarray | float = np.minimum(np.repeat(fj / self.sr, counts), 0.5)
-        else:
-            f0 = float(pulse_hz(note["pitch"]))
-            ph = self._phase(note, f0, t)
-            dt = min(f0 / self.sr, 0.5)
-        frac = ph - np.floor(ph)
-        duty = float(DUTIES[note["duty"]])
-        wave = (frac < duty).astype(np.float64)
-        if self.bandlimit:
-            fall = frac - duty
-            fall += fall < 0
-            _add_blep(wave, frac, dt, 0.5)
-            _add_blep(wave, fall, dt, -0.5)
+        wave = self._pulse_wave(note, n0, n1)
         j, counts = self._frames(n0, n1, ENV_TICK)
         wave *= np.repeat(self._levels(note, j, ENV_TICK), counts)
         self._edges(wave, note, n0, n1)

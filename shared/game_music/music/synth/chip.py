@@ -64,6 +64,22 @@ def lfsr_bits(short: bool) -> np.ndarray:
     return np.array(out, dtype=np.float64)
 
 
+def smooth_steps(
+    wave: np.ndarray, x: np.ndarray, step: np.ndarray, dt: float,
+    prev: np.ndarray, nxt: np.ndarray,
+) -> None:
+    """PolyBLEP corrections in place for a stepped wavetable read at position ``x``
+    (``step`` = its integer part): ``prev``/``nxt`` hold each step's jump from the step before
+    and to the step after; ``dt`` is how many steps the read advances per sample (<= 0.5)."""
+    u = x - step
+    m = np.flatnonzero(u < dt)
+    v = u[m] / dt
+    wave[m] += 0.5 * prev[step[m]] * (v + v - v * v - 1.0)
+    m = np.flatnonzero(u > 1.0 - dt)
+    v = (u[m] - 1.0) / dt
+    wave[m] += 0.5 * nxt[step[m]] * (v * v + v + v + 1.0)
+
+
 def _add_blep(wave: np.ndarray, x: np.ndarray, dt: np.ndarray | float, height: float) -> None:
     """Add a PolyBLEP residual for a jump of ``height`` where the phase ``x`` wraps."""
     m = np.flatnonzero(x < dt)
@@ -242,14 +258,7 @@ class ChipSynth:
         step = x.astype(np.int64)
         wave = np.abs(step - 15.5) - 0.5  # the 32-step 15..0, 0..15 sequence
         if self.bandlimit:
-            u = x - step
-            dt = min(32.0 * f / self.sr, 0.5)
-            m = np.flatnonzero(u < dt)
-            v = u[m] / dt
-            wave[m] += 0.5 * _TRI_PREV[step[m]] * (v + v - v * v - 1.0)
-            m = np.flatnonzero(u > 1.0 - dt)
-            v = (u[m] - 1.0) / dt
-            wave[m] += 0.5 * _TRI_NEXT[step[m]] * (v * v + v + v + 1.0)
+            smooth_steps(wave, x, step, min(32.0 * f / self.sr, 0.5), _TRI_PREV, _TRI_NEXT)
         y[s0 - a : s0 - a + n_keep] = wave
 
     def _noise_note(self, note, y: np.ndarray, a: int, s0: int, s1: int) -> None:

@@ -17,7 +17,7 @@ from scipy import signal
 
 from ..notes import NOISE, PULSE1, PULSE2, ROLE, TRIANGLE
 from . import fx
-from .chip import ChipSynth
+from .chip import ChipSynth, smooth_steps
 
 ENV_TICK = 1.0 / 64.0  # the volume envelope clock
 FRAME_S = 1.0 / 59.73  # the sound driver runs once per LCD frame
@@ -153,14 +153,7 @@ class GameBoySynth(ChipSynth):
         step = x.astype(np.int64)
         wave = table[step] - 7.5
         if self.bandlimit:
-            u = x - step
-            dt = min(32.0 * f / self.sr, 0.5)
-            m = np.flatnonzero(u < dt)
-            v = u[m] / dt
-            wave[m] += 0.5 * prev[step[m]] * (v + v - v * v - 1.0)
-            m = np.flatnonzero(u > 1.0 - dt)
-            v = (u[m] - 1.0) / dt
-            wave[m] += 0.5 * nxt[step[m]] * (v * v + v + v + 1.0)
+            smooth_steps(wave, x, step, min(32.0 * f / self.sr, 0.5), prev, nxt)
         # output level code: 100 %, 50 % or 25 % (a right shift of the 4-bit samples)
         vol = float(note["vol"])
         wave *= 1.0 if vol >= 12 else (0.5 if vol >= 6 else 0.25)

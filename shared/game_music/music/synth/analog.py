@@ -567,7 +567,7 @@ class AnalogSynth:
             elif int(ev[5]["ch"]) in (PULSE1, PULSE2, TRIANGLE):
                 self._melodic(ev, a, b, pads, direct, pump)
         if pads.any():  # (filtered already: the chorus's slow delays commute with it)
-            direct += fx.chorus(pads, a, sr, depth_ms=3.0, rate=0.5)
+            fx.chorus(pads, a, sr, depth_ms=3.0, rate=0.5, out=direct)
         mel = direct
         if p.risers:
             crashes = notes["start"][notes["role"] == _R["crash"]]

@@ -186,34 +186,59 @@ def pan(x: np.ndarray, p: float) -> np.ndarray:
 
 
 def chorus(
-    x: np.ndarray, a: int, sr: int, depth_ms: float = 2.5, rate: float = 0.6, mix: float = 0.5
+    x: np.ndarray,
+    a: int,
+    sr: int,
+    depth_ms: float = 2.5,
+    rate: float = 0.6,
+    mix: float = 0.5,
+    *,
+    out: np.ndarray | None = None,
 ) -> np.ndarray:
     """Two modulated delays (LFOs in quadrature, on absolute time) around mono or stereo ``x``.
 
-    Returns stereo: the dry signal plus a delayed copy per side whose delay wanders."""
+    Returns stereo: the dry signal plus a delayed copy per side whose delay wanders (added
+    into ``out`` when given). The delays come from :func:`lfo`, held for 16 samples on the
+    absolute grid, so within one such block a side is a fixed whole-sample shift and a fixed
+    fraction: the read positions are one broadcast add, the fractions one per block."""
     if x.ndim == 1:
         x = np.stack([x, x])
     n = x.shape[-1]
-    out = x.copy()
+    dry = 1.0 / (1.0 + 0.5 * mix)
+    if out is None:
+        out = np.zeros((2, n), dtype=np.result_type(x.dtype, np.float32))
+    out += x * out.dtype.type(dry)
+    every = 16
     base = 7.0e-3 * sr
     depth = depth_ms * 1e-3 * sr
     # only the span that sounds (and the longest delay after it) needs the delays
-    live = np.flatnonzero(np.abs(x).max(axis=0))
-    if not len(live):
-        return out / (1.0 + 0.5 * mix)
-    lo, hi = max(int(live[0]) - 1, 0), min(int(live[-1]) + int(base + depth) + 3, n)
-    m = hi - lo
-    idx = np.arange(lo, hi)
+    live = x.any(axis=0)
+    if not live.any():
+        return out
+    first, last = int(live.argmax()), n - 1 - int(live[::-1].argmax())
+    lo, hi = max(first - 1, 0), min(last + int(base + depth) + 3, n)
+    pad = int(base + depth) + 2  # the past before the chunk is silence
+    k0, k1 = (a + lo) // every, (a + hi - 1) // every + 1
+    # each block's first sample, as an index into the padded source
+    starts = np.arange(k0, k1, dtype=np.int64) * every - a + pad
+    steps = np.arange(every, dtype=np.int64)
+    s0 = a + lo - k0 * every  # where [lo, hi) begins in the blocks' flat layout
     for side, phase in ((0, 0.0), (1, np.pi / 2)):
-        d = base + depth * lfo(a + lo, m, sr, rate, phase)
-        pos = np.maximum(idx - d, 0.0)
-        i0 = pos.astype(np.int64)
-        fr = (pos - i0).astype(x.dtype)
-        src = x[side]
-        wet = src[i0]
-        wet += (src[np.minimum(i0 + 1, n - 1)] - wet) * fr
-        out[side, lo:hi] += mix * wet
-    return out / (1.0 + 0.5 * mix)
+        d = base + depth * np.sin((2 * np.pi * rate * every / sr) * np.arange(k0, k1) + phase)
+        shift = np.ceil(d)
+        frac = np.repeat((shift - d).astype(x.dtype), every)[s0 : s0 + hi - lo]
+        i0 = ((starts - shift.astype(np.int64))[:, None] + steps).reshape(-1)[s0 : s0 + hi - lo]
+        src = np.zeros(n + pad, dtype=x.dtype)
+        src[pad:] = x[side]
+        wet = np.take(src, i0 + 1)
+        prev = np.take(src, i0)
+        # (1 - fr) * x[i0] + fr * x[i0 + 1]: the same linear read as a fractional delay
+        wet -= prev
+        wet *= frac
+        wet += prev
+        wet *= out.dtype.type(mix * dry)
+        out[side, lo:hi] += wet
+    return out
 
 
 def lfo(a: int, n: int, sr: int, rate: float, phase: float = 0.0, every: int = 16) -> np.ndarray:
@@ -323,7 +348,8 @@ class Reverb:
         size = sp_fft.next_fast_len(m_all + self.ir.shape[-1] - 1, real=True)
         spec = self._spectra.get(size)
         if spec is None:
-            spec = sp_fft.rfft(self.ir, size, axis=-1).astype(np.complex64)
+            # (float32 in: the spectrum is wanted in complex64, and the transform halves)
+            spec = sp_fft.rfft(self.ir.astype(np.float32), size, axis=-1)
             self._spectra[size] = spec
         xs = sp_fft.rfft(low, size, axis=-1)
         wet = sp_fft.irfft(xs[0] * spec[0] + xs[1] * spec[1], size, axis=-1)[:, :m_all]
@@ -422,19 +448,25 @@ def glue(
     """A bus compressor on block rms (stereo-linked), gain smoothed and interpolated per sample.
 
     Cheap and smooth by design: it glues a mix (2:1, slow attack), it does not catch peaks."""
-    n = x.shape[-1]
-    nb = -(-n // block)
-    pad = np.zeros((x.shape[0], nb * block), dtype=x.dtype)
-    pad[:, :n] = x
-    ms = (pad.reshape(x.shape[0], nb, block) ** 2).mean(axis=(0, 2))
+    c, n = x.shape
+    nb, full = -(-n // block), n // block
+    # mean square per block over both sides (a partial last block counts its missing
+    # samples as silence); einsum sums the squares without a squared copy
+    ms = np.zeros(nb)
+    whole = x[:, : full * block].reshape(c, full, block)
+    ms[:full] = np.einsum("cbk,cbk->b", whole, whole)
+    if full < nb:
+        rest = x[:, full * block :]
+        ms[full] = np.einsum("ck,ck->", rest, rest)
+    ms /= c * block
     level = 10 * np.log10(ms + 1e-12)
     over = np.maximum(level - threshold_db, 0.0)
     target = -over * (1.0 - 1.0 / ratio)  # dB of gain reduction wanted per block
     # one-pole smoothing of the gain per block (slow: glue, not peak catching)
     k = np.exp(-block / (0.5 * (attack + release) * sr))
     gdb = signal.lfilter([1.0 - k], [1.0, -k], target)
-    gain = upsample_linear(np.exp(gdb * (np.log(10) / 20))[None, :], block, n)[0]
-    return x * gain.astype(x.dtype, copy=False)
+    g = np.exp(gdb * (np.log(10) / 20)).astype(x.dtype)
+    return x * upsample_linear(g[None, :], block, n)
 
 
 def _rung_parts(

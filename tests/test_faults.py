@@ -131,10 +131,9 @@ def test_disk_full_injected(tmp_path: Path, cli, make_clip: Callable) -> None:
     wrapper = tmp_path / "ffmpeg-full"
     wrapper.write_text(
         f"#!{sys.executable}\n"
-        "import os, sys\n"
-        "args = sys.argv[1:]\n"
-        "if args and args[-1].endswith('.part.mp4'):\n"
-        "    args[-1] = '/dev/full'\n"
+        "import os, re, sys\n"
+        # The MP4 path is an argument of its own or one output of a tee muxer spec.
+        "args = [re.sub(r'[^\\]|]+\\.part\\.mp4', '/dev/full', a) for a in sys.argv[1:]]\n"
         f"os.execv({ffmpeg_exe()!r}, [{ffmpeg_exe()!r}, *args])\n"
     )
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IEXEC)

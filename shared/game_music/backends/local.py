@@ -10,8 +10,10 @@ blocks, never the whole PCM):
    loudness is measured (the mix levels depend on it);
 3. mix: music, game and voice blocks are mixed by a precomputed gain plan and written back in
    place, while the mix's loudness and true peak are measured (mastering pass 1);
-4. render: gain and true-peak limiter stream straight into ffmpeg's AAC encoder (pass 2), the
-   encoded track is checked for AAC overshoot, then muxed with the video (copied when it fits).
+4. render: gain and true-peak limiter stream straight into one ffmpeg that encodes the AAC,
+   muxes it with the video (copied when it fits) and tees the encoded track to a meter, so
+   the shipped track's loudness and true peak are known when the file is; AAC overshoot or
+   heavy limiting (rare) costs one more render.
 
 The audio stays PCM until that single final encode.
 """
@@ -19,6 +21,7 @@ The audio stays PCM until that single final encode.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -32,15 +35,19 @@ from ..analysis import EnergyMeter, SpeechDetector, analyse_video, hop_count
 from ..analysis.result import HOP_S, Analysis, Cut
 from ..events import ProgressFn
 from ..media.audio import SAMPLE_RATE, AudioWriter, iter_audio_blocks, pick_streams, samples_for
-from ..media.mux import AAC_ARGS, MAX_TRUE_PEAK_DBTP, audio_true_peak, mux, write_pcm_mov
+from ..media.mux import MAX_TRUE_PEAK_DBTP, EncodedAudio, MuxReport, mux_pcm, write_pcm_mov
 from ..media.probe import MediaInfo
 from ..mix import (
     CEILING_DBTP,
+    MAX_GAIN_DB,
+    TARGET_LUFS,
     LevelMeter,
     LoudnessMeter,
+    MasterReport,
     Mixer,
     TruePeakMeter,
-    master_blocks,
+    apply_master,
+    gain_for,
     plan_mix,
     resolve_span,
 )
@@ -51,6 +58,10 @@ from .base import PREVIEW_SECONDS, RenderOptions, RenderResult
 BLOCK_S = 10.0
 CHANNELS = 2
 _FRAME = 4 * CHANNELS  # bytes per stereo float32 sample
+# The final loudness is measured on the encoded track; only heavy limiting can move it this far
+# from the target (the contract allows 1 LU), and then the render runs once more.
+_LOUDNESS_TOLERANCE_LU = 0.5
+_RENDER_TRIES = 3
 
 
 class LocalBackend:
@@ -122,31 +133,31 @@ class LocalBackend:
                 stem.tmp.unlink(missing_ok=True)
 
 
-        # 4. master straight into the AAC encoder, check the encoded peak, mux
-        aac = workdir / "audio.m4a"
-        ceiling = CEILING_DBTP
-        report = _master_to_aac(pcm, n, block, aac, duration, (loud.integrated(), peak.peak_db),
-                                ceiling, lambda f: progress("render", 0.5 * f))
-
-        def mux_video() -> Any:
-            return mux(
-                media, aac, output, aspect=request.aspect, duration=duration,
-                start_s=start if start > 0 else None,
-                end_s=end if end < media.video.duration else None,
-                progress=lambda f: progress("render", 0.5 + 0.45 * f), audio_encoded=True,
-            )
-
-        # The encoded track's true peak is checked while the video is muxed (two processes).
-        with ThreadPoolExecutor(1, thread_name_prefix="peak-check") as pool:
-            checking = pool.submit(audio_true_peak, aac)
-            muxed = mux_video()
-            encoded_peak = checking.result()
-        if encoded_peak > MAX_TRUE_PEAK_DBTP:  # AAC overshot on hard transients: once more, lower
-            ceiling -= encoded_peak - MAX_TRUE_PEAK_DBTP + 0.2
-            report = _master_to_aac(pcm, n, block, aac, duration,
-                                    (loud.integrated(), peak.peak_db), ceiling, None)
-            encoded_peak = audio_true_peak(aac)
-            muxed = mux_video()
+        # 4. master straight into one ffmpeg that encodes the AAC once, muxes it with the
+        #    video and hands it to a meter: the shipped track's loudness and true peak come
+        #    back with the finished file.
+        input_lufs, input_peak = loud.integrated(), peak.peak_db
+        gain, ceiling = gain_for(input_lufs), CEILING_DBTP
+        report_progress: Callable[[float], None] | None = functools.partial(progress, "render")
+        for _ in range(_RENDER_TRIES):
+            limiting, muxed, encoded = _render(
+                pcm, n, block, media, output, request.aspect, start, end, duration, gain,
+                ceiling, report_progress)
+            report_progress = None
+            if encoded.true_peak_dbtp > MAX_TRUE_PEAK_DBTP:
+                # AAC overshot on hard transients: once more with a lower ceiling.
+                ceiling -= encoded.true_peak_dbtp - MAX_TRUE_PEAK_DBTP + 0.2
+            elif (limiting > 0 and math.isfinite(encoded.integrated_lufs) and gain < MAX_GAIN_DB
+                  and abs(encoded.integrated_lufs - TARGET_LUFS) > _LOUDNESS_TOLERANCE_LU):
+                # Heavy limiting cost loudness: more gain before the limiter.
+                gain = min(MAX_GAIN_DB, gain + TARGET_LUFS - encoded.integrated_lufs)
+            else:
+                break
+        report = MasterReport(
+            input_lufs=input_lufs, input_true_peak_dbtp=input_peak, gain_db=gain,
+            output_lufs=encoded.integrated_lufs, true_peak_dbtp=encoded.true_peak_dbtp,
+            max_limiting_db=limiting, ceiling_dbtp=ceiling,
+        )
         pcm.unlink()
         extra: list[Path] = []
         if options.stem_path is not None:
@@ -160,8 +171,7 @@ class LocalBackend:
             "music": comp.summary,
             "analysis": analysis.summary(),
             "mix": plan.summary(),
-            "loudness": {**_finite(dataclasses.asdict(report)),
-                         "aac_true_peak_dbtp": _round(encoded_peak)},
+            "loudness": _finite(dataclasses.asdict(report)),
             "video": {"copied": muxed.video_copied, "reason": muxed.reason},
             "range": [round(start, 3), round(end, 3)],
         }
@@ -293,19 +303,32 @@ def _music_block(comp: Any, music_from: int, a: int, count: int) -> np.ndarray:
     return out
 
 
-def _master_to_aac(
-    pcm: Path, n: int, block: int, aac: Path, duration: float, measured: tuple[float, float],
-    ceiling: float, progress: Callable[[float], None] | None,
-) -> Any:
-    def blocks() -> Iterator[np.ndarray]:
-        with pcm.open("rb") as fh:
-            for a in range(0, n, block):
-                count = min(block, n - a)
-                yield np.frombuffer(fh.read(count * _FRAME), np.float32).reshape(-1, CHANNELS)
+def _render(
+    pcm: Path, n: int, block: int, media: MediaInfo, output: Path, aspect: str, start: float,
+    end: float, duration: float, gain: float, ceiling: float,
+    progress: Callable[[float], None] | None,
+) -> tuple[float, MuxReport, EncodedAudio]:
+    """Master the mixed PCM into the muxer: (largest limiting dB, mux report, measurement)."""
+    limiting = [0.0]
 
-    with AudioWriter(aac, codec="aac", fmt="mp4", length=duration, extra=AAC_ARGS[2:]) as writer:
-        return master_blocks(blocks, writer.write, SAMPLE_RATE, channels=CHANNELS,
-                             ceiling_dbtp=ceiling, progress=progress, measured=measured)
+    def feed(write: Callable[[np.ndarray], None]) -> None:
+        def blocks() -> Iterator[np.ndarray]:
+            with pcm.open("rb") as fh:
+                for a in range(0, n, block):
+                    count = min(block, n - a)
+                    yield np.frombuffer(fh.read(count * _FRAME), np.float32).reshape(-1, CHANNELS)
+                    if progress:
+                        progress((a + count) / n)
+
+        limiting[0] = apply_master(blocks(), write, gain, sample_rate=SAMPLE_RATE,
+                                   channels=CHANNELS, ceiling_dbtp=ceiling)
+
+    muxed, encoded = mux_pcm(
+        media, output, feed, aspect=aspect, duration=duration,
+        start_s=start if start > 0 else None,
+        end_s=end if end < media.video.duration else None,
+    )
+    return limiting[0], muxed, encoded
 
 
 class _StemWriter:

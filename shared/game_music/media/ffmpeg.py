@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from functools import lru_cache
 from pathlib import Path
+from typing import IO
 
 from .._errors import (
     Cancelled,
@@ -139,15 +140,19 @@ def _stop(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
 
 @contextlib.contextmanager
 def open_ffmpeg(
-    args: Sequence[str], *, stdin: bool = False, stdout: bool = True
+    args: Sequence[str], *, stdin: bool | IO[bytes] = False, stdout: bool = True,
+    loglevel: str = "error",
 ) -> Iterator[subprocess.Popen]:  # type: ignore[type-arg]
-    """Start ffmpeg for streaming raw data through pipes; it is stopped when the block exits."""
-    cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y"]
-    if not stdin:
+    """Start ffmpeg for streaming raw data through pipes; it is stopped when the block exits.
+
+    ``stdin`` is True for a pipe we write to, or another process's output to read from.
+    """
+    cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", loglevel, "-y"]
+    if stdin is False:
         cmd.append("-nostdin")
     proc = subprocess.Popen(
         [*cmd, *args],
-        stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+        stdin=subprocess.PIPE if stdin is True else stdin or subprocess.DEVNULL,
         stdout=subprocess.PIPE if stdout else subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )

@@ -23,15 +23,18 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import IO
 
 import av
+import numpy as np
 
 from .._errors import OutputNotWritable
-from .ffmpeg import run_ffmpeg
+from .ffmpeg import error_from_stderr, open_ffmpeg, run_ffmpeg
 from .probe import MediaInfo, probe
 
 MAX_LANDSCAPE = (1920, 1080)
@@ -134,36 +137,143 @@ def mux(
     """
     output = Path(output)
     _check_output_dir(output)
-    start = start_s if start_s and start_s > 0 else 0.0
-    length = _length(info, duration, start, end_s)
-    copy, reason = copy_decision(info, aspect, start)
-    w, h = info.video.display_size
-    args = _input_args(info, audio_wav, start, length)
-    if copy:
-        args += ["-c:v", "copy", *_drop_after(length, info)]
-        size = (w, h)
-    else:
-        frame = plan_frame(w, h, aspect)
-        size = frame.size
-        args += [
-            "-vf", _filters(frame),
-            "-c:v", "libx264", "-preset", X264_PRESET, "-crf", str(X264_CRF),
-            "-profile:v", "high", "-pix_fmt", "yuv420p",
-        ]
+    start, length = _range(info, duration, start_s, end_s)
+    video, report = _video_args(info, aspect, start, length)
     aac = audio_wav if audio_encoded else output.with_name(f".{output.name}.audio.m4a")
     try:
         if not audio_encoded:
             _encode_aac(audio_wav, aac, length, max_true_peak)
         # The finished AAC track is copied in, so what was checked is what ships.
-        args[args.index("-i", args.index("-i") + 1) + 1] = str(aac)
-        args += ["-c:a", "copy", "-t", f"{length:.6f}",
-                 "-movflags", "+faststart", "-f", "mp4", str(output)]
+        args = [*_input_args(info, ["-i", str(aac)], start, length), *video,
+                "-c:a", "copy", "-t", f"{length:.6f}",
+                "-movflags", "+faststart", "-f", "mp4", str(output)]
         run_ffmpeg(args, what=f"writing {output.name}", duration=length, progress=progress)
     finally:
         if not audio_encoded:
             aac.unlink(missing_ok=True)
-    return MuxReport(video_copied=copy, reason=reason, width=size[0], height=size[1],
-                     duration=length)
+    return report
+
+
+@dataclass(frozen=True)
+class EncodedAudio:
+    """The shipped AAC track as ffmpeg's ``ebur128`` measures it after decoding."""
+
+    integrated_lufs: float
+    true_peak_dbtp: float
+
+
+def mux_pcm(
+    info: MediaInfo,
+    output: Path,
+    feed: Callable[[Callable[[np.ndarray], None]], None],
+    *,
+    aspect: str = "source",
+    duration: float | None = None,
+    start_s: float | None = None,
+    end_s: float | None = None,
+) -> tuple[MuxReport, EncodedAudio]:
+    """Encode and mux streamed PCM in one go; measure the encoded track while it is written.
+
+    ``feed(write)`` must call ``write`` with float32 ``(n, 2)`` blocks at 48 kHz, starting at
+    the range's start; the audio is padded or trimmed to the video's length. One ffmpeg encodes
+    the AAC once and, through the ``tee`` muxer, writes it both into the MP4 (copied or
+    re-encoded video as :func:`mux` decides) and as ADTS into a second ffmpeg that decodes it
+    and measures loudness and true peak: what is measured is exactly what ships, and no pass
+    over the finished file is needed.
+    """
+    output = Path(output)
+    _check_output_dir(output)
+    start, length = _range(info, duration, start_s, end_s)
+    video, report = _video_args(info, aspect, start, length)
+    pcm_in = ["-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", "2", "-i", "pipe:0"]
+    slaves = f"[f=mp4:movflags=+faststart]{_tee_escape(output)}|[f=adts:select=a]pipe:1"
+    encode = [*_input_args(info, pcm_in, start, length), *video, *AAC_ARGS,
+              *_audio_args(length), "-f", "tee", slaves]
+    check = ["-nostats", "-f", "aac", "-i", "pipe:0",
+             "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"]
+    what = f"writing {output.name}"
+    with open_ffmpeg(encode, stdin=True, stdout=True) as enc:
+        assert enc.stdin is not None and enc.stdout is not None
+        with open_ffmpeg(check, stdin=enc.stdout, stdout=False, loglevel="info") as meter:
+            enc.stdout.close()  # the meter owns the read end now
+            errors: list[bytes] = []
+            drains = [_drain_thread(enc.stderr, errors), _drain_thread(meter.stderr, errors)]
+
+            def write(block: np.ndarray) -> None:
+                try:
+                    enc.stdin.write(np.ascontiguousarray(block, np.float32).tobytes())  # type: ignore[union-attr]
+                except BrokenPipeError:
+                    enc.wait()
+                    raise error_from_stderr(_text(errors), what, enc.returncode) from None
+
+            feed(write)
+            try:
+                enc.stdin.close()
+            except BrokenPipeError:
+                pass
+            enc.wait()
+            meter.wait()
+            for t in drains:
+                t.join()
+            if enc.returncode != 0:
+                raise error_from_stderr(_text(errors), what, enc.returncode)
+            if meter.returncode != 0:
+                raise error_from_stderr(_text(errors), "measuring the audio", meter.returncode)
+    summary = _text(errors)
+    summary = summary[summary.rfind("Summary:"):]
+    return report, EncodedAudio(_summary_value(summary, r"I:\s+(-?[\d.]+|-inf) LUFS"),
+                                _summary_value(summary, r"Peak:\s+(-?[\d.]+|-inf) dBFS"))
+
+
+def _range(info: MediaInfo, duration: float | None, start_s: float | None,
+           end_s: float | None) -> tuple[float, float]:
+    start = start_s if start_s and start_s > 0 else 0.0
+    return start, _length(info, duration, start, end_s)
+
+
+def _video_args(info: MediaInfo, aspect: str, start: float,
+                length: float) -> tuple[list[str], MuxReport]:
+    """Output options for the picture (copied or re-encoded) and the report saying which."""
+    copy, reason = copy_decision(info, aspect, start)
+    w, h = info.video.display_size
+    if copy:
+        args = ["-c:v", "copy", *_drop_after(length, info)]
+        size = (w, h)
+    else:
+        frame = plan_frame(w, h, aspect)
+        size = frame.size
+        args = [
+            "-vf", _filters(frame),
+            "-c:v", "libx264", "-preset", X264_PRESET, "-crf", str(X264_CRF),
+            "-profile:v", "high", "-pix_fmt", "yuv420p",
+        ]  # fmt: skip
+    return args, MuxReport(video_copied=copy, reason=reason, width=size[0], height=size[1],
+                           duration=length)
+
+
+def _tee_escape(path: Path) -> str:
+    # The tee muxer splits on | and [ ] and unescapes \\; ffmpeg's option parser then sees
+    # the whole spec as one argument, so only the tee syntax needs escaping.
+    return re.sub(r"([\\|\[\]:])", r"\\\1", str(path))
+
+
+def _drain_thread(pipe: IO[bytes] | None, sink: list[bytes]) -> threading.Thread:
+    def run() -> None:
+        if pipe is not None:
+            sink.append(pipe.read())
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
+def _text(chunks: list[bytes]) -> str:
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+def _summary_value(summary: str, pattern: str) -> float:
+    match = re.search(pattern, summary)
+    return float(match.group(1)) if match else float("-inf")
 
 
 def write_pcm_mov(
@@ -187,7 +297,7 @@ def write_pcm_mov(
     start = start_s if start_s and start_s > 0 else 0.0
     length = _length(info, duration, start, end_s)
     copy = info.video.codec in _MOV_CODECS and not (start and not _starts_on_keyframe(info, start))
-    args = _input_args(info, audio_wav, start, length)
+    args = _input_args(info, ["-i", str(audio_wav)], start, length)
     if copy:
         args += ["-c:v", "copy", *_drop_after(length, info)]
         reason = f"{info.video.codec} copied"
@@ -200,11 +310,11 @@ def write_pcm_mov(
     return MuxReport(video_copied=copy, reason=reason, width=w, height=h, duration=length)
 
 
-def _input_args(info: MediaInfo, audio_wav: Path, start: float, length: float) -> list[str]:
+def _input_args(info: MediaInfo, audio_in: list[str], start: float, length: float) -> list[str]:
     seek = ["-ss", f"{start:.6f}"] if start > 0 else []
     return [
         *seek, "-t", f"{length:.6f}", "-i", str(info.path),
-        "-i", str(audio_wav),
+        *audio_in,
         # One video and one audio stream: other audio tracks, subtitles, data and cover art go.
         "-map", f"0:{info.video.index}", "-map", "1:a:0",
         "-map_metadata", "0", "-map_chapters", "-1",
@@ -230,11 +340,11 @@ def _encode_aac(wav: Path, out: Path, length: float, max_true_peak: float | None
 
 def audio_true_peak(path: Path) -> float:
     """True peak (dBTP) of a file's first audio stream as ffmpeg's ebur128 measures it."""
-    stderr = run_ffmpeg(["-nostats", "-i", str(path), "-map", "0:a:0", "-af", "ebur128=peak=true",
-                         "-f", "null", "-"], what="measuring the audio")
+    stderr = run_ffmpeg(["-nostats", "-i", str(path), "-map", "0:a:0",
+                         "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"],
+                        what="measuring the audio")
     summary = stderr[stderr.rfind("Summary:"):]
-    match = re.search(r"Peak:\s+(-?[\d.]+|-inf)\s+dBFS", summary)
-    return float(match.group(1)) if match else float("-inf")
+    return _summary_value(summary, r"Peak:\s+(-?[\d.]+|-inf) dBFS")
 
 
 def _drop_after(length: float, info: MediaInfo) -> list[str]:

@@ -8,11 +8,21 @@ from .duck import DuckTiming, speech_envelope
 from .levels import LevelMeter, Levels, measure_levels
 from .limiter import Limiter, TruePeakMeter, limit, true_peak_db
 from .loudness import LoudnessMeter, integrated_loudness
-from .master import CEILING_DBTP, TARGET_LUFS, MasterReport, master, master_blocks
+from .master import (
+    CEILING_DBTP,
+    MAX_GAIN_DB,
+    TARGET_LUFS,
+    MasterReport,
+    apply_master,
+    gain_for,
+    master,
+    master_blocks,
+)
 from .mixer import MixBlock, Mixer, MixPlan, MixResult, mix_tracks, plan_mix, resolve_span
 
 __all__ = [
     "CEILING_DBTP",
+    "MAX_GAIN_DB",
     "TARGET_LUFS",
     "DuckTiming",
     "LevelMeter",
@@ -25,6 +35,8 @@ __all__ = [
     "MixResult",
     "Mixer",
     "TruePeakMeter",
+    "apply_master",
+    "gain_for",
     "integrated_loudness",
     "limit",
     "master",

@@ -61,7 +61,7 @@ class _PeakStream:
         n = len(x)
         ext = np.concatenate([self._hist, x])
         self._hist = ext[n:]
-        mag = np.abs(ext).max(axis=1)
+        mag = _abs_max(ext)
         # Input sample i - _DELAY sits at ext index i - _DELAY + len(hist).
         base = _TAPS - 1 - _DELAY
         peak = mag[base : base + n].copy()
@@ -81,6 +81,15 @@ class _PeakStream:
             y = windows[idx] @ _PHASES_REV  # (k, channels, phases)
             peak[idx] = np.maximum(peak[idx], np.abs(y).max(axis=(1, 2)))
         return peak
+
+
+def _abs_max(x: np.ndarray) -> np.ndarray:
+    """Largest |value| over the channels of ``(n, channels)``; a reduction along a 2-long
+    axis is several times slower in numpy than channel-wise maxima."""
+    mag = np.abs(x[:, 0])
+    for c in range(1, x.shape[1]):
+        np.maximum(mag, np.abs(x[:, c]), out=mag)
+    return mag
 
 
 def true_peak(audio: np.ndarray) -> float:

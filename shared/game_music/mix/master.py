@@ -87,10 +87,8 @@ def master_blocks(
     input_lufs, input_peak = measured
     if progress:
         progress(0.3)
-    if not math.isfinite(input_lufs):
-        gain_db = 0.0
-    else:
-        gain_db = min(MAX_GAIN_DB, target_lufs - input_lufs)
+    gain_db = gain_for(input_lufs, target_lufs)
+    if math.isfinite(input_lufs):
         # Only a limiter that will act changes the loudness: check it with dry runs.
         for _ in range(_CORRECTIONS):
             if input_peak + gain_db <= ceiling_dbtp:
@@ -116,6 +114,37 @@ def master_blocks(
     )
 
 
+def gain_for(input_lufs: float, target_lufs: float = TARGET_LUFS) -> float:
+    """The constant gain (dB) that takes ``input_lufs`` to the target; none for silence."""
+    if not math.isfinite(input_lufs):
+        return 0.0
+    return min(MAX_GAIN_DB, target_lufs - input_lufs)
+
+
+def apply_master(
+    blocks: Iterable[np.ndarray],
+    write: Callable[[np.ndarray], None],
+    gain_db: float,
+    *,
+    sample_rate: int = 48000,
+    channels: int = 2,
+    ceiling_dbtp: float = CEILING_DBTP,
+) -> float:
+    """Gain and true-peak limiter over ``blocks``; ``write`` gets float64 blocks, together
+    exactly as long as the input. Returns the largest gain reduction (dB)."""
+    gain = 10.0 ** (gain_db / 20.0)
+    limiter = Limiter(sample_rate, channels, ceiling_db=ceiling_dbtp)
+    for block in blocks:
+        b = np.asarray(block, np.float64)
+        out = limiter.process((b if b.ndim == 2 else b[:, None]) * gain)
+        if len(out):
+            write(out)
+    out = limiter.flush()
+    if len(out):
+        write(out)
+    return limiter.max_reduction_db
+
+
 @dataclass(frozen=True)
 class _Pass:
     output_lufs: float
@@ -131,26 +160,20 @@ def _run(
     ceiling_dbtp: float,
     write: Callable[[np.ndarray], None] | None,
 ) -> _Pass:
-    gain = 10.0 ** (gain_db / 20.0)
-    limiter = Limiter(sample_rate, channels, ceiling_db=ceiling_dbtp)
     meter = LoudnessMeter(sample_rate, channels)
     peaks = TruePeakMeter(channels) if write else None
 
     def emit(out: np.ndarray) -> None:
-        if not len(out):
-            return
         meter.add(out)
         if peaks is not None:
             peaks.add(out)
         if write is not None:
             write(out)
 
-    for block in blocks():
-        b = np.asarray(block, np.float64)
-        emit(limiter.process((b if b.ndim == 2 else b[:, None]) * gain))
-    emit(limiter.flush())
+    reduction = apply_master(blocks(), emit, gain_db, sample_rate=sample_rate,
+                             channels=channels, ceiling_dbtp=ceiling_dbtp)
     return _Pass(
         output_lufs=meter.integrated(),
         true_peak_dbtp=peaks.peak_db if peaks is not None else float("nan"),
-        max_limiting_db=limiter.max_reduction_db,
+        max_limiting_db=reduction,
     )

@@ -93,32 +93,40 @@ def unison(
     base = drift_phase(f, t, t0, drift) if drift else f * t
     x = np.linspace(-1.0, 1.0, voices) if voices > 1 else np.zeros(1)
     ratio = 2.0 ** (x * detune / 1200.0)
-    # all voices at once, (voices, m); a fixed, different start phase per voice (the same
-    # for every note: deterministic)
-    ph = base * ratio[:, None]
-    ph += (0.37 * np.arange(voices))[:, None]
-    ph -= np.floor(ph)
-    ph = ph.astype(np.float32)  # wrapped: float32 holds a cycle's phase finely enough
+    # a fixed, different start phase per voice (the same for every note: deterministic);
+    # the phases are wrapped in float64 one voice at a time in two reused rows (no large
+    # temporaries), then kept in float32, which holds a cycle's phase finely enough
+    off = 0.37 * np.arange(voices)
+    m = base.shape[-1]
+    ph = np.empty((voices, m), dtype=np.float32)
+    row, whole = np.empty(m), np.empty(m)
+    for v in range(voices):
+        np.multiply(base, ratio[v], out=row)
+        row += off[v]
+        np.floor(row, out=whole)
+        row -= whole
+        ph[v] = row
     dt = np.minimum(f * ratio / sr, 0.5).astype(np.float32)
-    y = 2.0 * ph - 1.0
-    _sub_blep2(y, ph, dt)
     p = x * spread
     w = (np.stack([1.0 - p, 1.0 + p]) * (1.0 / voices)).astype(np.float32)  # pan weights
-    return np.stack([(y * w[0][:, None]).sum(axis=0), (y * w[1][:, None]).sum(axis=0)])
-
-
-def _sub_blep2(y: np.ndarray, x: np.ndarray, dt: np.ndarray) -> None:
-    """Subtract ``_blep`` from saws ``y`` (voices, m) with phases ``x`` in [0, 1), one ``dt``
-    per voice; only the few samples next to a wrap are touched."""
-    m = x.shape[-1]
-    flat_y, flat_x = y.reshape(-1), x.reshape(-1)
-    d = dt[:, None]
-    i = np.flatnonzero(x < d)
-    u = flat_x[i] / dt[i // m]
-    flat_y[i] -= u + u - u * u - 1.0
-    i = np.flatnonzero(x > 1.0 - d)
-    u = (flat_x[i] - 1.0) / dt[i // m]
-    flat_y[i] -= u * u + u + u + 1.0
+    # sum_v w_v (2 ph_v - 1 - blep_v): the naive saws mixed in one pass (einsum: no BLAS
+    # threads), then each voice's PolyBLEP corrections, which touch only samples next to a
+    # wrap, subtracted from the mix
+    out = np.einsum("cv,vm->cm", w, ph)
+    out *= np.float32(2.0)
+    out -= w.sum(axis=1, keepdims=True)
+    for v in range(voices):
+        xv, d = ph[v], dt[v]
+        i = np.flatnonzero(xv < d)
+        u = xv[i] / d
+        r = u + u - u * u - 1.0
+        j = np.flatnonzero(xv > 1.0 - d)
+        u = (xv[j] - 1.0) / d
+        q = u * u + u + u + 1.0
+        for c in range(2):
+            out[c, i] -= w[c, v] * r
+            out[c, j] -= w[c, v] * q
+    return out
 
 
 # -- drum machine ------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from scipy import fft as sp_fft
 from scipy import signal
 
@@ -233,9 +234,9 @@ def chorus(
     """Two modulated delays (LFOs in quadrature, on absolute time) around mono or stereo ``x``.
 
     Returns stereo: the dry signal plus a delayed copy per side whose delay wanders (added
-    into ``out`` when given). The delays come from :func:`lfo`, held for 16 samples on the
-    absolute grid, so within one such block a side is a fixed whole-sample shift and a fixed
-    fraction: the read positions are one broadcast add, the fractions one per block."""
+    into ``out`` when given). The delays are held for 16 samples on the absolute grid (as
+    :func:`lfo` holds them), so within one such block a side is a fixed whole-sample shift
+    and a fixed fraction: each block reads one 17-sample window of the source."""
     if x.ndim == 1:
         x = np.stack([x, x])
     n = x.shape[-1]
@@ -252,27 +253,24 @@ def chorus(
         return out
     first, last = int(live.argmax()), n - 1 - int(live[::-1].argmax())
     lo, hi = max(first - 1, 0), min(last + int(base + depth) + 3, n)
-    pad = int(base + depth) + 2  # the past before the chunk is silence
+    pad = int(base + depth) + 2 + every  # the past before the chunk is silence
     k0, k1 = (a + lo) // every, (a + hi - 1) // every + 1
-    # each block's first sample, as an index into the padded source
-    starts = np.arange(k0, k1, dtype=np.int64) * every - a + pad
-    steps = np.arange(every, dtype=np.int64)
+    starts = np.arange(k0, k1, dtype=np.int64) * every - a + pad  # blocks' first samples
     s0 = a + lo - k0 * every  # where [lo, hi) begins in the blocks' flat layout
+    src = np.zeros(pad + n + every + 1, dtype=x.dtype)
+    windows = sliding_window_view(src, every + 1)
     for side, phase in ((0, 0.0), (1, np.pi / 2)):
         d = base + depth * np.sin((2 * np.pi * rate * every / sr) * np.arange(k0, k1) + phase)
         shift = np.ceil(d)
-        frac = np.repeat((shift - d).astype(x.dtype), every)[s0 : s0 + hi - lo]
-        i0 = ((starts - shift.astype(np.int64))[:, None] + steps).reshape(-1)[s0 : s0 + hi - lo]
-        src = np.zeros(n + pad, dtype=x.dtype)
-        src[pad:] = x[side]
-        wet = np.take(src, i0 + 1)
-        prev = np.take(src, i0)
-        # (1 - fr) * x[i0] + fr * x[i0 + 1]: the same linear read as a fractional delay
-        wet -= prev
+        frac = (shift - d).astype(x.dtype)[:, None]
+        src[pad : pad + n] = x[side]
+        rows = windows[starts - shift.astype(np.int64)]  # (blocks, 17), a copy
+        # (1 - frac) x[i] + frac x[i + 1]: a linear fractional delay
+        wet = rows[:, 1:] - rows[:, :-1]
         wet *= frac
-        wet += prev
+        wet += rows[:, :-1]
         wet *= out.dtype.type(mix * dry)
-        out[side, lo:hi] += wet
+        out[side, lo:hi] += wet.reshape(-1)[s0 : s0 + hi - lo]
     return out
 
 
@@ -404,11 +402,14 @@ def upsample_linear(w: np.ndarray, st: int, n: int) -> np.ndarray:
     h = st // 2  # phases 0 .. h-1 sit before their centre, between samples k-1 and k
     out = np.empty((c, m, st), dtype=w.dtype)
     if st <= 16:  # few phases: one pass per phase (a tiny last axis would be slow to broadcast)
+        # left neighbour + slope x offset, in a contiguous scratch row, then one strided copy
+        slope = np.diff(wp, axis=1)
+        tmp = np.empty((c, m), dtype=w.dtype)
         for j in range(st):
             k = 0 if j < h else 1  # wp index of the left neighbour, less k of the centre
-            g = -fr[j] if j < h else 1.0 - fr[j]
-            np.multiply(wp[:, k : k + m], g, out=out[:, :, j])
-            out[:, :, j] += wp[:, k + 1 : k + 1 + m] * (1.0 - g)
+            np.multiply(slope[:, k : k + m], w.dtype.type(fr[j] + 1.0 - k), out=tmp)
+            tmp += wp[:, k : k + m]
+            out[:, :, j] = tmp
         return out.reshape(c, m * st)[:, :n]
     lo, hi = out[:, :, :h], out[:, :, h:]
     np.multiply(wp[:, :m, None], -fr[:h], out=lo)

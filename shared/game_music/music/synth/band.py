@@ -425,6 +425,31 @@ def _up_window(d: int) -> np.ndarray:
     return h.astype(F32)
 
 
+@lru_cache(maxsize=8)
+def _up_phases(d: int) -> tuple[tuple[np.ndarray, int], ...]:
+    """Per output phase ``p``: the taps of :func:`_up_window` (gain ``d``) that phase uses,
+    and the offset of its first output in their full convolution with the low-rate signal."""
+    h = _up_window(d) * F32(d)
+    half = (len(h) - 1) // 2
+    out = []
+    for p in range(d):
+        k0 = (p + half) % d
+        out.append((np.ascontiguousarray(h[k0::d]), (p + half - k0) // d))
+    return tuple(out)
+
+
+def upsample(x: np.ndarray, d: int) -> np.ndarray:
+    """``x`` (c, n) at ``d`` (>= 2) times the rate: ``resample_poly(x, d, 1, window=_up_window(d))``
+    computed as ``d`` short convolutions (one per output phase, by overlap-add FFTs), about
+    a third cheaper than its direct polyphase loop."""
+    c, n = x.shape
+    out = np.empty((c, n, d), dtype=F32)
+    for p, (taps, s) in enumerate(_up_phases(d)):
+        full = signal.oaconvolve(x, taps[None, :], axes=-1)
+        out[:, :, p] = full[:, s : s + n]
+    return out.reshape(c, n * d)
+
+
 _RAMPS: dict[float, np.ndarray] = {}
 
 
@@ -686,7 +711,7 @@ class BandSynth:
             low = self.bus(low, int(round(self.lsr))).astype(F32, copy=False)
         k = j0 - first * D
         if D > 1:
-            up = signal.resample_poly(low, D, 1, axis=1, window=_up_window(D))
+            up = upsample(low, D)
             mix = up[:, k : k + (b - w0)]
             mix += hi
         else:
@@ -705,6 +730,8 @@ class BandSynth:
             over = np.abs(mix) > 0.6
             x = mix[over]
             mix[over] = np.sign(x) * (0.6 + 0.25 * np.tanh((np.abs(x) - 0.6) / 0.25))
-        out = np.zeros((b - a, 2), dtype=np.float32)
-        out[c0 - a :] = mix[:, self.warm :].T
+        out = np.empty((b - a, 2), dtype=np.float32)
+        out[: c0 - a] = 0.0
+        for c in range(2):  # one side at a time: a transposed copy is several times slower
+            out[c0 - a :, c] = mix[c, self.warm :]
         return out

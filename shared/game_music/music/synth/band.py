@@ -139,11 +139,12 @@ def _lerp_add(dst: np.ndarray, coarse: np.ndarray, every: int) -> None:
     n = len(dst)
     m = (n - 1) // every  # whole segments between coarse points
     dst[0] += coarse[0]
-    if m > 0:  # a running sum of each segment's slope
-        inc = np.repeat(np.diff(coarse[: m + 1]) / every, every)
-        np.cumsum(inc, out=inc)
-        inc += coarse[0]
-        dst[1 : m * every + 1] += inc
+    if m > 0:  # segment by segment: start + slope x (1 .. every), one outer product
+        slope = np.diff(coarse[: m + 1]) * (1.0 / every)
+        seg = dst[1 : m * every + 1].reshape(m, every)
+        seg += np.multiply.outer(slope, np.arange(1, every + 1, dtype=dst.dtype)) + coarse[
+            :m, None
+        ]
     dst[m * every + 1 :] += coarse[m]
 
 

@@ -365,11 +365,15 @@ class Reverb:
         )
         return wet * 0.5
 
-    def __call__(self, x: np.ndarray) -> np.ndarray:
-        """Wet stereo (2, n) for stereo send ``x`` (2, n)."""
+    def __call__(
+        self, x: np.ndarray, *, out: np.ndarray | None = None, gain: float = 1.0
+    ) -> np.ndarray:
+        """Wet stereo (2, n) for stereo send ``x`` (2, n); with ``out``, ``gain`` times the
+        wet is added into ``out`` instead (no full-rate copy of it is made) and ``out``
+        returned."""
         n = x.shape[-1]
         if not x.any():
-            return np.zeros((2, n))
+            return np.zeros((2, n)) if out is None else out
         st = self.step
         m_all = -(-n // st)
         # float32 from here: the rounding (~ -130 dB) is far below the tail's own noise
@@ -385,32 +389,48 @@ class Reverb:
             spec = sp_fft.rfft(self.ir.astype(np.float32), size, axis=-1)
             self._spectra[size] = spec
         xs = sp_fft.rfft(low, size, axis=-1)
-        wet = sp_fft.irfft(xs[0] * spec[0] + xs[1] * spec[1], size, axis=-1)[:, :m_all]
+        prod = xs[0] * spec[0]
+        prod += xs[1] * spec[1]
+        wet = sp_fft.irfft(prod, size, axis=-1)[:, :m_all]
         # back to the full rate by linear interpolation (a gentle low-pass on the images)
-        return upsample_linear(wet, st, n)
+        if out is None:
+            up = upsample_linear(wet, st, n)
+            return up if gain == 1.0 else up * gain
+        return upsample_linear(wet, st, n, add_to=out, gain=gain)
 
 
-def upsample_linear(w: np.ndarray, st: int, n: int) -> np.ndarray:
+def upsample_linear(
+    w: np.ndarray, st: int, n: int, *, add_to: np.ndarray | None = None, gain: float = 1.0
+) -> np.ndarray:
     """``w`` (c, m) at 1/``st`` of the rate, sample k centred on full-rate sample
     k st + (st - 1) / 2, back to ``n`` full-rate samples by linear interpolation (the ends
-    held)."""
+    held). With ``add_to`` (c, n), ``gain`` times the result is added into it instead,
+    phase by phase, and ``add_to`` returned."""
+    if add_to is not None and not 1 < st <= 16:
+        add_to += upsample_linear(w, st, n) * add_to.dtype.type(gain)
+        return add_to
     if st == 1:
         return w[:, :n].copy()
     c, m = w.shape
     wp = np.concatenate([w[:, :1], w, w[:, -1:]], axis=1)
     fr = (np.arange(st) - (st - 1) / 2) / st  # offsets from the centre, in low-rate samples
     h = st // 2  # phases 0 .. h-1 sit before their centre, between samples k-1 and k
-    out = np.empty((c, m, st), dtype=w.dtype)
     if st <= 16:  # few phases: one pass per phase (a tiny last axis would be slow to broadcast)
         # left neighbour + slope x offset, in a contiguous scratch row, then one strided copy
+        out = np.empty((c, m, st), dtype=w.dtype) if add_to is None else None
         slope = np.diff(wp, axis=1)
         tmp = np.empty((c, m), dtype=w.dtype)
         for j in range(st):
             k = 0 if j < h else 1  # wp index of the left neighbour, less k of the centre
             np.multiply(slope[:, k : k + m], w.dtype.type(fr[j] + 1.0 - k), out=tmp)
             tmp += wp[:, k : k + m]
-            out[:, :, j] = tmp
-        return out.reshape(c, m * st)[:, :n]
+            if out is not None:
+                out[:, :, j] = tmp
+            else:
+                tmp *= tmp.dtype.type(gain)
+                add_to[:, j::st] += tmp[:, : (n - j + st - 1) // st]
+        return add_to if out is None else out.reshape(c, m * st)[:, :n]
+    out = np.empty((c, m, st), dtype=w.dtype)
     lo, hi = out[:, :, :h], out[:, :, h:]
     np.multiply(wp[:, :m, None], -fr[:h], out=lo)
     lo += wp[:, 1 : m + 1, None] * (1.0 + fr[:h])
@@ -480,8 +500,10 @@ def glue(
     attack: float = 0.03,
     release: float = 0.25,
     block: int = 512,
+    inplace: bool = False,
 ) -> np.ndarray:
-    """A bus compressor on block rms (stereo-linked), gain smoothed and interpolated per sample.
+    """A bus compressor on block rms (stereo-linked), gain smoothed and interpolated per sample
+    (applied to ``x`` itself when ``inplace``).
 
     Cheap and smooth by design: it glues a mix (2:1, slow attack), it does not catch peaks."""
     c, n = x.shape
@@ -502,7 +524,11 @@ def glue(
     k = np.exp(-block / (0.5 * (attack + release) * sr))
     gdb = signal.lfilter([1.0 - k], [1.0, -k], target)
     g = np.exp(gdb * (np.log(10) / 20)).astype(x.dtype)
-    return x * upsample_linear(g[None, :], block, n)
+    curve = upsample_linear(g[None, :], block, n)
+    if inplace:
+        x *= curve
+        return x
+    return x * curve
 
 
 def _blend_sos(a: np.ndarray, b: np.ndarray | None, w: float) -> np.ndarray:

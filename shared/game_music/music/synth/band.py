@@ -16,6 +16,7 @@ chunk's audio depends only on its position: block rendering stays exact.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -417,6 +418,9 @@ class Voice:
     # One-shots may also give their cached sound and level, ``shot(note, sr) -> (buf, scale)``,
     # so the mix adds slices of it without a copy (``render`` must sound the same).
     shot: ShotFn | None = None
+    # Render a note whole the first time it is heard and reuse it when the same note comes
+    # again (riffs, ostinati and bass lines repeat their notes)
+    cache: bool = False
 
 
 @lru_cache(maxsize=8)
@@ -494,6 +498,9 @@ def _add_send(send: np.ndarray, j0: int, y: np.ndarray, g: float) -> None:
         send[j0:j1] += y * F32(g)
 
 
+_WHOLE_BYTES = 64 << 20  # whole notes kept for reuse
+
+
 class BandSynth:
     """Mixes voices at two rates with a convolution hall; see the module docstring."""
 
@@ -526,6 +533,8 @@ class BandSynth:
         self.warm = int(warm * self.sr)
         self.preroll = int(ir_len * self.sr) + self.warm + 64 * self.div
         self.chunk = 1 << 20  # long chunks keep the hall's pre-roll cheap
+        self._whole: OrderedDict[tuple, np.ndarray] = OrderedDict()  # notes rendered whole
+        self._whole_bytes = 0
         self.lookahead = 64 * self.div  # the resampler peeks a little past the chunk
         self.lookback = int(max((v.tail for v in voices.values()), default=0.0) * self.sr) + 1
 
@@ -567,11 +576,35 @@ class BandSynth:
                 if k1 > k0:
                     yield s0, buf[..., k0:k1], scale
                 continue
+            if v.cache and not fade and s0 * isr - t0 < isr:  # from its start: cached whole
+                yield s0, self._whole_note(v, note, s0 * isr - t0, gate, sr)[..., : s1 - s0], 1.0
+                continue
             t = _times(s1 - s0, sr) + (s0 * isr - t0)
             y = v.render(note, t, int(round(sr)), gate)
             if fade:  # the piece's last notes stop at its end (render_chunk fades the mix)
                 y = y * np.minimum((gate - t[: y.shape[-1]]) / 0.05, 1.0).astype(F32)
             yield s0, y, 1.0
+
+    def _whole_note(self, v: Voice, note, lag: float, gate: float, sr: float) -> np.ndarray:
+        """Voice ``v``'s ``note`` from its first sample on the grid of rate ``sr`` (``lag``
+        seconds after the onset, a whole fraction of a sample) to the end of its tail,
+        rendered once: the key is everything about the note but when it starts."""
+        q = nearest(lag * sr * 12.0)  # the onset's place between samples, in 12ths
+        key = (id(v), note.tobytes()[8:], q, sr)  # (bytes 0-8: the start)
+        y = self._whole.get(key)
+        if y is not None:
+            self._whole.move_to_end(key)
+            return y
+        n = int(np.ceil((gate + v.tail) * sr)) + 1
+        t = _times(n, sr) + q / (12.0 * sr)
+        y = v.render(note, t, int(round(sr)), gate)
+        y = np.array(y, dtype=F32)  # (its own copy: a render may return a view)
+        y.flags.writeable = False
+        self._whole[key] = y
+        self._whole_bytes += y.nbytes
+        while self._whole_bytes > _WHOLE_BYTES and len(self._whole) > 1:
+            self._whole_bytes -= self._whole.popitem(last=False)[1].nbytes
+        return y
 
     def _voice(
         self,
@@ -666,7 +699,8 @@ class BandSynth:
         if irf is None:
             if len(self._irf) > 4:
                 self._irf.clear()
-            irf = self._irf[nfft] = sfft.rfft(self.ir, nfft, axis=-1).astype(np.complex64)
+            # (float32 in: the spectrum is kept in complex64, and the transform halves)
+            irf = self._irf[nfft] = sfft.rfft(self.ir.astype(F32), nfft, axis=-1)
         spec = sfft.rfft(send, nfft)
         return sfft.irfft(spec[None, :] * irf, nfft, axis=-1)[:, first:n]
 

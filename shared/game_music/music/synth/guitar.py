@@ -137,7 +137,7 @@ def clean_voice(**kw) -> Voice:
         env = env_fast(t, gate, 0.001, 10.0, 1.0, 0.2, every=16)
         return y * (env * F32(float(note["vol"]) / 15.0))
 
-    return Voice(render, tail=1.2, **kw)
+    return Voice(render, tail=1.2, cache=True, **kw)
 
 
 def lead_voice(*, drive: float, **kw) -> Voice:
@@ -161,7 +161,7 @@ def lead_voice(*, drive: float, **kw) -> Voice:
         env = env_fast(t, gate, 0.005, 0.8, 0.8, 0.12, every=16)
         return y * (env * F32(float(note["vol"]) / 15.0))
 
-    return Voice(render, tail=0.8, post=_amp(drive, lead=True), **kw)
+    return Voice(render, tail=0.8, post=_amp(drive, lead=True), cache=True, **kw)
 
 
 def _amp(drive: float, *, lead: bool = False):

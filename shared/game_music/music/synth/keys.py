@@ -181,7 +181,7 @@ def sub_bass_voice(*, att: float = 0.008, rel: float = 0.12, drive: float = 1.0,
         y = osc(bass_table(int(round(m)), drive, sr), ph)
         return y * (env_fast(t, gate, att, 0.8, 0.6, rel, every=8) * F32(_vol(note)))
 
-    return Voice(render, tail=rel * 6.0, **kw)
+    return Voice(render, tail=rel * 6.0, cache=True, **kw)
 
 
 # -- lo-fi ------------------------------------------------------------------------------------

@@ -89,7 +89,7 @@ def strings_voice(*, att: float = 0.15, rel: float = 0.35, voices: int = 6, **kw
         env = env_fast(t, gate, att, 1.5, 0.85, rel, smooth=True)
         return ensemble(note, t, sr, "strings", voices=voices, cents=12.0) * (env * _vol(note))
 
-    return Voice(render, tail=rel * 6, **kw)
+    return Voice(render, tail=rel * 6, cache=True, **kw)
 
 
 def low_strings_voice(**kw) -> Voice:
@@ -111,7 +111,7 @@ def low_strings_voice(**kw) -> Voice:
         y = ensemble(note, t, sr, "strings_low", voices=3, cents=9.0, vib=6.0 if short else 10.0)
         return y * (env * _vol(note))
 
-    return Voice(render, tail=1.8, **kw)
+    return Voice(render, tail=1.8, cache=True, **kw)
 
 
 def brass_voice(**kw) -> Voice:
@@ -137,7 +137,7 @@ def brass_voice(**kw) -> Voice:
         y *= F32(0.8 * _vol(note))
         return y
 
-    return Voice(render, tail=1.2, **kw)
+    return Voice(render, tail=1.2, cache=True, **kw)
 
 
 def choir_voice(**kw) -> Voice:
@@ -147,7 +147,7 @@ def choir_voice(**kw) -> Voice:
             env * _vol(note)
         )
 
-    return Voice(render, tail=3.6, **kw)
+    return Voice(render, tail=3.6, cache=True, **kw)
 
 
 @lru_cache(maxsize=256)

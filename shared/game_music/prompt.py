@@ -108,6 +108,8 @@ def _candidates(folded: str) -> list[_Match]:
             if e > s:
                 found.append((s, e, 0, rank, tuple(pat.handle(m))))
     for rank, group in enumerate(phrase_groups()):
+        if not group.may_match(folded):
+            continue
         for regex in group.regexes:
             for m in _all_matches(regex, folded):
                 if m.end() > m.start():

@@ -134,3 +134,28 @@ def test_blockwise_mixer_equals_whole_file(tracks: dict[str, np.ndarray]) -> Non
     blocks = [mixer.process(a, tracks["music"][a:b], gm[a:b]) for a, b in pairwise(bounds)]
     assert np.array_equal(np.concatenate([b.mix for b in blocks]), whole.mix)
     assert np.array_equal(np.concatenate([b.music for b in blocks]), whole.music_stem)
+
+
+@pytest.mark.parametrize(
+    "request_",
+    [MusicRequest(), MusicRequest(game_audio="duck"), MusicRequest(game_audio="mute"),
+     MusicRequest(music_volume=1.0, fade_in_s=3.0, fade_out_s=2.0)],
+    ids=["default", "game-duck", "game-mute", "loud-faded"],
+)
+def test_predicted_loudness_is_the_mix_loudness(
+    tracks: dict[str, np.ndarray], request_: MusicRequest
+) -> None:
+    """The engine masters from a prediction (no pass over the mix): independent tracks add
+    in energy, so the mix's loudness follows from theirs and the plan's gains."""
+    from game_music.mix import LevelMeter, plan_mix
+
+    mu, gm, vo, speech = tracks["music"], tracks["game"], tracks["voice"], tracks["speech"]
+    meter = LevelMeter(speech, SR, hop=HOP, game=True, voice=True)
+    for a in range(0, len(mu), 5 * SR):  # streamed, as the engine feeds it
+        meter.add(mu[a : a + 5 * SR], gm[a : a + 5 * SR], vo[a : a + 5 * SR])
+    plan = plan_mix(meter.levels(), speech, request_, len(mu), SR, hop=HOP, has_game=True,
+                    has_voice=True)
+    mixer = Mixer(plan)
+    predicted = mixer.predicted_lufs(*meter.sub_energies(), meter.sub_seconds)
+    actual = _lufs(mixer.process(0, mu, gm, vo).mix)
+    assert predicted == pytest.approx(actual, abs=0.05)

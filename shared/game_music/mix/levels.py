@@ -74,6 +74,21 @@ class LevelMeter:
         if self._voice is not None and voice is not None:
             self._voice.add(voice)
 
+    def join_music(self, later: LoudnessMeter) -> None:
+        """Append music measured by another meter right after this one's (see
+        :meth:`LoudnessMeter.join`)."""
+        self._music.join(later)
+
+    def sub_energies(self) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """K-weighted energy per 100 ms of the music, game and voice tracks (None = absent)."""
+        return (self._music.sub_energy,
+                None if self._game is None else self._game.sub_energy,
+                None if self._voice is None else self._voice.sub_energy)
+
+    @property
+    def sub_seconds(self) -> float:
+        return self._music.sub_seconds
+
     def levels(self, speech: np.ndarray | None = None) -> Levels:
         if speech is not None:
             self._speech = np.asarray(speech, np.float32)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from game_music.analysis.cuts import analyse_video
-from game_music.analysis.energy import hop_count
+from game_music.analysis.result import hop_count
 from game_music.media.ffmpeg import run_ffmpeg
 from game_music.media.probe import probe
 

@@ -12,7 +12,7 @@ from scipy import signal
 from scipy.io import wavfile
 
 from game_music.analysis import speech as speech_mod
-from game_music.analysis.energy import hop_count
+from game_music.analysis.result import hop_count
 from game_music.analysis.speech import SpeechDetector, spans, speech_curve
 
 from .signals import SR, explosion, gunfire, music, place, speech_like

@@ -4,13 +4,18 @@ and speech activity from the audio. Curves share one hop (:data:`HOP_S`) and hav
 
 The video pass (PyAV, mostly in C without the GIL) runs on a worker thread while the audio
 curves are computed, so the two overlap on a multi-core machine.
+
+Importing this package (or :mod:`.cuts`) stays light: the audio modules, which need
+scipy.signal, load on first use, so a video pass can start before them.
 """
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -18,9 +23,20 @@ from .._errors import Cancelled
 from ..media.audio import SAMPLE_RATE, iter_audio_blocks, pick_streams
 from ..media.probe import MediaInfo
 from .cuts import VideoAnalysis, analyse_video
-from .energy import EnergyMeter, energy_curve, hop_count
-from .result import HOP_S, Analysis, Cut, empty_analysis
-from .speech import SpeechDetector, spans, speech_curve
+from .result import HOP_S, Analysis, Cut, empty_analysis, hop_count
+
+if TYPE_CHECKING:
+    from .energy import EnergyMeter, energy_curve
+    from .speech import SpeechDetector, spans, speech_curve
+
+_LAZY = {"EnergyMeter": "energy", "energy_curve": "energy",
+         "SpeechDetector": "speech", "spans": "speech", "speech_curve": "speech"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "HOP_S",
@@ -62,6 +78,9 @@ def analyse(
     curves always cover the whole video, zero where no audio was given.
     ``progress(fraction)`` reports 0..1.
     """
+    from .energy import energy_curve
+    from .speech import speech_curve
+
     n = hop_count(info.duration)
     offset = max(0, int(round(audio_start / HOP_S)))
     report = _Progress(progress)
@@ -90,6 +109,9 @@ def analyse_file(
 ) -> Analysis:
     """Like :func:`analyse`, decoding the audio itself block by block: flat memory for inputs
     of any length (a 3-hour stream needs a few MB, not 4 GB of PCM)."""
+    from .energy import EnergyMeter
+    from .speech import SpeechDetector
+
     n = hop_count(info.duration)
     game_idx, voice_idx = pick_streams(info)
     report = _Progress(progress)

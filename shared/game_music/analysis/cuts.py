@@ -26,7 +26,6 @@ from dataclasses import dataclass
 
 import av
 import numpy as np
-from scipy.ndimage import maximum_filter1d, uniform_filter1d
 
 from .._errors import Cancelled, CorruptInput
 from ..media.probe import MediaInfo
@@ -289,6 +288,8 @@ def _locate(packets: _Packets, prev_t: float, t: float) -> float:
 def _size_spikes(
     packets: _Packets, change_at: Callable[[float], float | None]
 ) -> list[Cut]:
+    from scipy.ndimage import maximum_filter1d  # here: keeps importing this module light
+
     nonkey = ~packets.key
     if nonkey.sum() < 8:
         return []
@@ -329,6 +330,8 @@ def _size_steps(
     packets: _Packets, change_at: Callable[[float], float | None]
 ) -> list[Cut]:
     """Points where the mean log size of the next ~0.4 s differs from the last ~0.4 s."""
+    from scipy.ndimage import maximum_filter1d  # here: keeps importing this module light
+
     n = len(packets.size)
     fps = _fps(packets)
     w = max(8, int(round(0.4 * fps)))
@@ -386,6 +389,8 @@ def _merge(cuts: list[Cut]) -> tuple[Cut, ...]:
 
 def _motion(packets: _Packets, n_hops: int) -> np.ndarray:
     """Bytes of predicted frames per hop, smoothed, divided by the file's 95th percentile."""
+    from scipy.ndimage import uniform_filter1d  # here: keeps importing this module light
+
     if len(packets.time) < 2 or n_hops <= 0:
         return np.zeros(max(0, n_hops), dtype=np.float32)
     size = packets.size.copy()

@@ -6,13 +6,11 @@ itself is small (50 values per second).
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from scipy import signal
 
 from ..media.audio import SAMPLE_RATE
-from .result import HOP_S
+from .result import HOP_S, hop_count  # noqa: F401 - hop_count is part of this module's API
 
 FLOOR_LUFS = -60.0  # maps to 0: quieter than this is "silence" for the planner
 TOP_LUFS = -10.0  # maps to 1: very loud game audio
@@ -27,11 +25,6 @@ _K_WEIGHTING = np.array(
         [1.0, -2.0, 1.0, 1.0, -1.99004745483398, 0.99007225036621],
     ]
 )  # fmt: skip
-
-
-def hop_count(duration: float) -> int:
-    """Values a curve has for ``duration`` seconds: ceil(duration / HOP_S), at least one."""
-    return max(1, math.ceil(round(duration / HOP_S, 6)))
 
 
 def fit_length(curve: np.ndarray, n: int, fill: float = 0.0) -> np.ndarray:

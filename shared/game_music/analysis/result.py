@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 HOP_S = 0.02  # 50 values per second: fine enough for ducking envelopes, small for 3-hour files
+
+
+def hop_count(duration: float) -> int:
+    """Values a curve has for ``duration`` seconds: ceil(duration / HOP_S), at least one."""
+    return max(1, math.ceil(round(duration / HOP_S, 6)))
 
 
 @dataclass(frozen=True)

@@ -1,37 +1,22 @@
-"""The offline engine: probe -> analyse -> compose -> synthesize -> mix -> master -> mux.
-
-Each stage is a module with data in and data out; this file runs them in order. Audio flows in
-fixed blocks, so memory stays flat for recordings of any length (a 3-hour stream holds a few
-blocks, never the whole PCM):
-
-1. analyse: the video pass (cuts, motion) runs on a thread while the game and voice tracks are
-   decoded block by block into the energy, speech and loudness meters;
-2. compose + synthesize: the music is rendered block by block into a raw temp file while its
-   loudness is measured (the mix levels depend on it);
-3. mix: music, game and voice blocks are mixed by a precomputed gain plan and written back in
-   place, while the mix's loudness and true peak are measured (mastering pass 1);
-4. render: gain and true-peak limiter stream straight into one ffmpeg that encodes the AAC,
-   muxes it with the video (copied when it fits) and tees the encoded track to a meter, so
-   the shipped track's loudness and true peak are known when the file is; AAC overshoot or
-   heavy limiting (rare) costs one more render.
-
-The audio stays PCM until that single final encode.
+"""The local engine's stages, run in order; imported by :mod:`.local` once the video pass
+is under way (see there).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import math
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .._errors import UsageError
-from ..analysis import EnergyMeter, SpeechDetector, analyse_video, hop_count
+from .._fork import FORK, Beside
+from ..analysis import EnergyMeter, SpeechDetector, hop_count
+from ..analysis.cuts import VideoAnalysis
 from ..analysis.result import HOP_S, Analysis, Cut
 from ..events import ProgressFn
 from ..media.audio import SAMPLE_RATE, AudioWriter, iter_audio_blocks, pick_streams, samples_for
@@ -42,10 +27,10 @@ from ..mix import (
     MAX_GAIN_DB,
     TARGET_LUFS,
     LevelMeter,
+    Limiter,
     LoudnessMeter,
     MasterReport,
     Mixer,
-    TruePeakMeter,
     apply_master,
     gain_for,
     plan_mix,
@@ -53,7 +38,7 @@ from ..mix import (
 )
 from ..music import compose_music
 from ..request import MusicRequest
-from .base import PREVIEW_SECONDS, RenderOptions, RenderResult
+from .base import RenderOptions, RenderResult
 
 BLOCK_S = 10.0
 CHANNELS = 2
@@ -62,154 +47,110 @@ _FRAME = 4 * CHANNELS  # bytes per stereo float32 sample
 # from the target (the contract allows 1 LU), and then the render runs once more.
 _LOUDNESS_TOLERANCE_LU = 0.5
 _RENDER_TRIES = 3
+Tracks = tuple[np.ndarray | None, np.ndarray | None]  # (game, voice) blocks
+_METER_WARMUP_S = 0.5
 
 
-class LocalBackend:
-    name = "local"
-    weights = (
-        ("analyse", 2.0),
-        ("compose", 0.2),
-        ("synthesize", 1.5),
-        ("mix", 1.0),
-        ("render", 2.5),
+def render(
+    media: MediaInfo,
+    request: MusicRequest,
+    output: Path,
+    *,
+    workdir: Path,
+    progress: ProgressFn,
+    options: RenderOptions,
+    span: tuple[float, float],
+    video: Beside[VideoAnalysis],
+) -> RenderResult:
+    """Render ``span`` of ``media``; ``video`` is the video pass, already running."""
+    start, end = span
+    duration = end - start
+    n = samples_for(duration)
+    block = samples_for(BLOCK_S)
+    game_idx, voice_idx = pick_streams(media)
+
+    def tracks() -> Iterator[Tracks]:
+        return _tracks(media, game_idx, voice_idx, start, duration)
+
+    # 1. analyse (+ game/voice loudness for the mix levels)
+    levels = LevelMeter(None, SAMPLE_RATE, hop=HOP_S, game=game_idx is not None,
+                        voice=voice_idx is not None)
+    analysis = _analyse(media, start, end, tracks, levels, video,
+                        functools.partial(progress, "analyse"))
+
+    # 2. compose for the span the music plays in, and render it once into a temp file
+    progress("compose", 0.0)
+    music_span = resolve_span(request, duration)
+    music_from = samples_for(music_span[0])
+    comp = compose_music(
+        crop_analysis(analysis, *music_span), request, duration=music_span[1] - music_span[0],
+        seed=int(request.seed or 0), sample_rate=SAMPLE_RATE,
     )
+    progress("compose", 1.0)
+    pcm = workdir / "audio.f32"
+    _synthesize(comp, music_from, n, block, pcm, levels,
+                functools.partial(progress, "synthesize"))
 
-    def render(
-        self,
-        media: MediaInfo,
-        request: MusicRequest,
-        output: Path,
-        *,
-        workdir: Path,
-        progress: ProgressFn,
-        options: RenderOptions,
-    ) -> RenderResult:
-        start, end = source_range(media, options)
-        duration = end - start
-        n = samples_for(duration)
-        block = samples_for(BLOCK_S)
-        game_idx, voice_idx = pick_streams(media)
+    # 3. plan the mix; its loudness follows from the tracks' measured energies
+    plan = plan_mix(
+        levels.levels(analysis.speech), analysis.speech, request, n, SAMPLE_RATE,
+        hop=analysis.hop, has_game=game_idx is not None, has_voice=voice_idx is not None,
+        music_ending=True,
+    )
+    mixer = Mixer(plan)
+    predicted = mixer.predicted_lufs(*levels.sub_energies(), levels.sub_seconds)
 
-        def tracks() -> Iterator[tuple[np.ndarray | None, np.ndarray | None]]:
-            return _tracks(media, game_idx, voice_idx, start, duration)
-
-        # 1. analyse (+ game/voice loudness for the mix levels)
-        levels = LevelMeter(None, SAMPLE_RATE, hop=HOP_S, game=game_idx is not None,
-                            voice=voice_idx is not None)
-        analysis = _analyse(media, start, end, tracks, levels,
-                            lambda f: progress("analyse", f))
-
-        # 2. compose for the span the music plays in, and render it once into a temp file
-        progress("compose", 0.0)
-        span = resolve_span(request, duration)
-        music_from = samples_for(span[0])
-        comp = compose_music(
-            crop_analysis(analysis, span[0], span[1]), request, duration=span[1] - span[0],
-            seed=int(request.seed or 0), sample_rate=SAMPLE_RATE,
-        )
-        progress("compose", 1.0)
-        pcm = workdir / "audio.f32"
-        with pcm.open("wb") as fh:
-            for a in range(0, n, block):
-                m = _music_block(comp, music_from, a, min(block, n - a))
-                levels.add(m)
-                fh.write(m.tobytes())
-                progress("synthesize", (a + len(m)) / n)
-
-        # 3. mix in place; meter the mix (mastering pass 1); write the stem if asked
-        plan = plan_mix(
-            levels.levels(analysis.speech), analysis.speech, request, n, SAMPLE_RATE,
-            hop=analysis.hop, has_game=game_idx is not None, has_voice=voice_idx is not None,
-            music_ending=True,
-        )
-        mixer = Mixer(plan)
-        loud, peak = LoudnessMeter(SAMPLE_RATE, CHANNELS), TruePeakMeter(CHANNELS)
-        stem = _stem_writer(options, workdir, duration)
-        try:
-            self._mix(pcm, n, block, tracks, mixer, loud, peak, stem, progress)
-            stem.finish(options.stem_path)
-        finally:
-            if stem.tmp is not None:
-                stem.tmp.unlink(missing_ok=True)
-
-
-        # 4. master straight into one ffmpeg that encodes the AAC once, muxes it with the
-        #    video and hands it to a meter: the shipped track's loudness and true peak come
-        #    back with the finished file.
-        input_lufs, input_peak = loud.integrated(), peak.peak_db
-        gain, ceiling = gain_for(input_lufs), CEILING_DBTP
-        report_progress: Callable[[float], None] | None = functools.partial(progress, "render")
-        for _ in range(_RENDER_TRIES):
-            limiting, muxed, encoded = _render(
-                pcm, n, block, media, output, request.aspect, start, end, duration, gain,
-                ceiling, report_progress)
-            report_progress = None
+    # 4. mix, master and render in one streaming pass into one ffmpeg that encodes the
+    #    AAC, muxes it with the video and hands it to a meter: the shipped track's
+    #    loudness and true peak come back with the finished file.
+    gain, ceiling = gain_for(predicted), CEILING_DBTP
+    stem = _stem_writer(options, workdir, duration)
+    try:
+        for attempt in range(_RENDER_TRIES):
+            limiter, muxed, encoded = _render(
+                pcm, n, block, tracks, mixer, media, output, request.aspect, (start, end),
+                gain, ceiling, stem if attempt == 0 else None,
+                functools.partial(progress, "render") if attempt == 0 else None)
+            measured = encoded.integrated_lufs
             if encoded.true_peak_dbtp > MAX_TRUE_PEAK_DBTP:
                 # AAC overshot on hard transients: once more with a lower ceiling.
                 ceiling -= encoded.true_peak_dbtp - MAX_TRUE_PEAK_DBTP + 0.2
-            elif (limiting > 0 and math.isfinite(encoded.integrated_lufs) and gain < MAX_GAIN_DB
-                  and abs(encoded.integrated_lufs - TARGET_LUFS) > _LOUDNESS_TOLERANCE_LU):
-                # Heavy limiting cost loudness: more gain before the limiter.
-                gain = min(MAX_GAIN_DB, gain + TARGET_LUFS - encoded.integrated_lufs)
+            elif (math.isfinite(measured) and gain < MAX_GAIN_DB
+                  and abs(measured - TARGET_LUFS) > _LOUDNESS_TOLERANCE_LU):
+                # The prediction missed (a voice also in the game track) or heavy
+                # limiting cost loudness: correct the gain by what was measured.
+                gain = min(MAX_GAIN_DB, gain + TARGET_LUFS - measured)
             else:
                 break
-        report = MasterReport(
-            input_lufs=input_lufs, input_true_peak_dbtp=input_peak, gain_db=gain,
-            output_lufs=encoded.integrated_lufs, true_peak_dbtp=encoded.true_peak_dbtp,
-            max_limiting_db=limiting, ceiling_dbtp=ceiling,
-        )
-        pcm.unlink()
-        extra: list[Path] = []
-        if options.stem_path is not None:
-            extra.append(options.stem_path)
-        if options.pcm_mov_path is not None:
-            _write_pcm_variant(output, options.pcm_mov_path)
-            extra.append(options.pcm_mov_path)
-        progress("render", 1.0)
+        stem.finish(options.stem_path)
+    finally:
+        if stem.tmp is not None:
+            stem.tmp.unlink(missing_ok=True)
+    report = MasterReport(
+        input_lufs=predicted,
+        input_true_peak_dbtp=_db(limiter.max_peak) - gain,
+        gain_db=gain,
+        output_lufs=encoded.integrated_lufs, true_peak_dbtp=encoded.true_peak_dbtp,
+        max_limiting_db=limiter.max_reduction_db, ceiling_dbtp=ceiling,
+    )
+    pcm.unlink()
+    extra: list[Path] = []
+    if options.stem_path is not None:
+        extra.append(options.stem_path)
+    if options.pcm_mov_path is not None:
+        _write_pcm_variant(output, options.pcm_mov_path)
+        extra.append(options.pcm_mov_path)
+    progress("render", 1.0)
 
-        summary: dict[str, Any] = {
-            "music": comp.summary,
-            "analysis": analysis.summary(),
-            "mix": plan.summary(),
-            "loudness": _finite(dataclasses.asdict(report)),
-            "video": {"copied": muxed.video_copied, "reason": muxed.reason},
-            "range": [round(start, 3), round(end, 3)],
-        }
-        return RenderResult(output=output, summary=summary, extra_outputs=tuple(extra))
-
-
-    @staticmethod
-    def _mix(
-        pcm: Path, n: int, block: int,
-        tracks: Callable[[], Iterator[tuple[np.ndarray | None, np.ndarray | None]]],
-        mixer: Mixer, loud: LoudnessMeter, peak: TruePeakMeter, stem: _StemWriter,
-        progress: ProgressFn,
-    ) -> None:
-        with pcm.open("r+b") as fh, stem:
-            for a, (game, voice) in zip(range(0, n, block), tracks(), strict=True):
-                count = min(block, n - a)
-                fh.seek(a * _FRAME)
-                music = np.frombuffer(fh.read(count * _FRAME), np.float32).reshape(-1, CHANNELS)
-                mixed = mixer.process(a, music, game, voice)
-                loud.add(mixed.mix)
-                peak.add(mixed.mix)
-                if stem.active:
-                    stem.write(mixed.music)
-                fh.seek(a * _FRAME)
-                fh.write(mixed.mix.tobytes())
-                progress("mix", (a + count) / n)
-
-
-def source_range(media: MediaInfo, options: RenderOptions) -> tuple[float, float]:
-    """The span of the input to use: a source range (Resolve) and/or the preview cut."""
-    total = media.video.duration
-    start = min(max(0.0, options.start_s or 0.0), total)
-    end = min(total, options.end_s) if options.end_s else total
-    if options.preview:
-        end = min(end, start + PREVIEW_SECONDS)
-    if end - start <= 0:
-        raise UsageError(f"the range {start:.2f}-{end:.2f} s is empty for this {total:.2f} s video")
-    return start, end
+    summary: dict[str, Any] = {
+        "music": comp.summary,
+        "analysis": analysis.summary(),
+        "mix": plan.summary(),
+        "loudness": _finite(dataclasses.asdict(report)),
+        "video": {"copied": muxed.video_copied, "reason": muxed.reason},
+        "range": [round(start, 3), round(end, 3)],
+    }
+    return RenderResult(output=output, summary=summary, extra_outputs=tuple(extra))
 
 
 def crop_analysis(a: Analysis, start: float, end: float) -> Analysis:
@@ -226,7 +167,7 @@ def crop_analysis(a: Analysis, start: float, end: float) -> Analysis:
 
 def _tracks(
     media: MediaInfo, game_idx: int | None, voice_idx: int | None, start: float, duration: float
-) -> Iterator[tuple[np.ndarray | None, np.ndarray | None]]:
+) -> Iterator[Tracks]:
     """(game, voice) blocks of BLOCK_S seconds over the range, decoded side by side."""
     game = (iter_audio_blocks(media, game_idx, BLOCK_S, start, duration)
             if game_idx is not None else None)
@@ -241,41 +182,36 @@ def _analyse(
     media: MediaInfo,
     start: float,
     end: float,
-    tracks: Callable[[], Iterator[tuple[np.ndarray | None, np.ndarray | None]]],
+    tracks: Callable[[], Iterator[Tracks]],
     levels: LevelMeter,
+    video: Beside[VideoAnalysis],
     progress: Callable[[float], None],
 ) -> Analysis:
-    """Video pass on a thread; audio curves and track loudness from one streaming decode."""
+    """Audio curves and track loudness from one streaming decode, while the video pass that
+    is already running beside us (see :mod:`game_music._fork`) finishes."""
     duration = end - start
     n_hops = hop_count(duration)
-    video_done = [0.0]
     audio_done = [0.0]
 
     def report() -> None:
-        progress(0.6 * video_done[0] + 0.4 * audio_done[0])
+        progress(0.6 * video.fraction + 0.4 * audio_done[0])
 
-    def on_video(f: float) -> None:
-        video_done[0] = f
-
-    with ThreadPoolExecutor(1, thread_name_prefix="analyse-video") as pool:
-        video = pool.submit(analyse_video, media, hop_count(media.video.duration), on_video)
-        energy, speech_game, speech_voice = EnergyMeter(), SpeechDetector(), SpeechDetector()
-        has_voice = has_game = False
-        n_blocks = max(1, math.ceil(samples_for(duration) / samples_for(BLOCK_S)))
-        for i, (game, voice) in enumerate(tracks()):
-            if game is not None:
-                has_game = True
-                energy.feed(game)
-                speech_game.feed(game)
-            if voice is not None:
-                has_voice = True
-                speech_voice.feed(voice)
-            levels.add(None, game, voice)
-            audio_done[0] = (i + 1) / n_blocks
-            report()
-        result = video.result()
-    audio_done[0] = video_done[0] = 1.0
-    report()
+    energy, speech_game, speech_voice = EnergyMeter(), SpeechDetector(), SpeechDetector()
+    has_voice = has_game = False
+    n_blocks = max(1, math.ceil(samples_for(duration) / samples_for(BLOCK_S)))
+    for i, (game, voice) in enumerate(tracks()):
+        if game is not None:
+            has_game = True
+            energy.feed(game)
+            speech_game.feed(game)
+        if voice is not None:
+            has_voice = True
+            speech_voice.feed(voice)
+        levels.add(None, game, voice)
+        audio_done[0] = (i + 1) / n_blocks
+        report()
+    result = video.result()
+    progress(1.0)
     zeros = np.zeros(n_hops, np.float32)
     speech = (speech_voice if has_voice else speech_game).curve(n_hops) if has_game or has_voice \
         else zeros
@@ -293,6 +229,45 @@ def _analyse(
     )
 
 
+def _synthesize(
+    comp: Any, music_from: int, n: int, block: int, pcm: Path, levels: LevelMeter,
+    progress: Callable[[float], None],
+) -> None:
+    """Render the music into ``pcm`` and meter it. Where a child process can share the work
+    (see :mod:`game_music._fork`), the second half renders there at the same time: any
+    stretch of the music renders the same on its own."""
+    starts = range(0, n, block)
+    split = starts[len(starts) // 2] if FORK and len(starts) >= 2 else n
+    with pcm.open("wb") as fh:
+        fh.truncate(n * _FRAME)
+
+    def second_half(report: Callable[[float], None]) -> LoudnessMeter:
+        meter = LoudnessMeter(SAMPLE_RATE, CHANNELS)
+        warm = min(split, samples_for(_METER_WARMUP_S))
+        meter.prime(_music_block(comp, music_from, split - warm, warm))
+        with pcm.open("r+b") as fh:
+            fh.seek(split * _FRAME)
+            for a in range(split, n, block):
+                m = _music_block(comp, music_from, a, min(block, n - a))
+                meter.add(m)
+                fh.write(m.tobytes())
+                report((a + len(m) - split) / (n - split))
+        return meter
+
+    with contextlib.ExitStack() as stack:
+        later = stack.enter_context(Beside(second_half)) if split < n else None
+        with pcm.open("r+b") as fh:
+            for a in range(0, split, block):
+                m = _music_block(comp, music_from, a, min(block, split - a))
+                levels.add(m)
+                fh.write(m.tobytes())
+                done = a + len(m)
+                progress((done + (later.fraction * (n - split) if later else 0)) / n)
+        if later is not None:
+            levels.join_music(later.result())
+            progress(1.0)
+
+
 def _music_block(comp: Any, music_from: int, a: int, count: int) -> np.ndarray:
     """Samples [a, a+count) of the video timeline: silence before the music's span."""
     out = np.zeros((count, CHANNELS), np.float32)
@@ -304,31 +279,46 @@ def _music_block(comp: Any, music_from: int, a: int, count: int) -> np.ndarray:
 
 
 def _render(
-    pcm: Path, n: int, block: int, media: MediaInfo, output: Path, aspect: str, start: float,
-    end: float, duration: float, gain: float, ceiling: float,
-    progress: Callable[[float], None] | None,
-) -> tuple[float, MuxReport, EncodedAudio]:
-    """Master the mixed PCM into the muxer: (largest limiting dB, mux report, measurement)."""
-    limiting = [0.0]
+    pcm: Path, n: int, block: int, tracks: Callable[[], Iterator[Tracks]], mixer: Mixer,
+    media: MediaInfo, output: Path, aspect: str, span: tuple[float, float], gain: float,
+    ceiling: float, stem: _StemWriter | None, progress: Callable[[float], None] | None,
+) -> tuple[Limiter, MuxReport, EncodedAudio]:
+    """Mix music and tracks, master, and mux: (the limiter after the pass, mux report,
+    measurement of the encoded track)."""
+    start, end = span
+    limiter: list[Limiter] = []
+
+    def mixed() -> Iterator[np.ndarray]:
+        with pcm.open("rb") as fh:
+            for a, (game, voice) in zip(range(0, n, block), tracks(), strict=True):
+                count = min(block, n - a)
+                music = np.frombuffer(fh.read(count * _FRAME), np.float32).reshape(-1, CHANNELS)
+                out = mixer.process(a, music, game, voice)
+                if stem is not None and stem.active:
+                    stem.write(out.music)
+                yield out.mix
+                if progress:
+                    progress((a + count) / n)
 
     def feed(write: Callable[[np.ndarray], None]) -> None:
-        def blocks() -> Iterator[np.ndarray]:
-            with pcm.open("rb") as fh:
-                for a in range(0, n, block):
-                    count = min(block, n - a)
-                    yield np.frombuffer(fh.read(count * _FRAME), np.float32).reshape(-1, CHANNELS)
-                    if progress:
-                        progress((a + count) / n)
-
-        limiting[0] = apply_master(blocks(), write, gain, sample_rate=SAMPLE_RATE,
-                                   channels=CHANNELS, ceiling_dbtp=ceiling)
+        if stem is None:
+            limiter.append(apply_master(mixed(), write, gain, sample_rate=SAMPLE_RATE,
+                                        channels=CHANNELS, ceiling_dbtp=ceiling))
+            return
+        with stem:
+            limiter.append(apply_master(mixed(), write, gain, sample_rate=SAMPLE_RATE,
+                                        channels=CHANNELS, ceiling_dbtp=ceiling))
 
     muxed, encoded = mux_pcm(
-        media, output, feed, aspect=aspect, duration=duration,
+        media, output, feed, aspect=aspect, duration=end - start,
         start_s=start if start > 0 else None,
         end_s=end if end < media.video.duration else None,
     )
-    return limiting[0], muxed, encoded
+    return limiter[0], muxed, encoded
+
+
+def _db(linear: float) -> float:
+    return 20.0 * math.log10(linear) if linear > 0 else -math.inf
 
 
 class _StemWriter:

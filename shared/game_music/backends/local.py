@@ -1,0 +1,85 @@
+"""The offline engine: probe -> analyse -> compose -> synthesize -> mix -> master -> mux.
+
+Each stage is a module with data in and data out; :mod:`._local_engine` runs them in order.
+This module stays light: the video pass needs only PyAV, so it starts first, in a process of its
+own beside this one (see :mod:`game_music._fork`), and the DSP and synthesis imports (about a
+second: scipy and the synths) happen while it reads the video. Audio flows in
+fixed blocks, so memory stays flat for recordings of any length (a 3-hour stream holds a few
+blocks, never the whole PCM):
+
+1. analyse: the video pass (cuts, motion) runs on a thread while the game and voice tracks are
+   decoded block by block into the energy, speech and loudness meters;
+2. compose + synthesize: the music is rendered block by block into a raw temp file while its
+   loudness is measured (the mix levels depend on it);
+3. plan the mix: gains per hop; the mix's loudness is predicted from the tracks' K-weighted
+   energy per 100 ms and those gains (independent sources add in energy), so the mix needs no
+   pass of its own;
+4. render: music, game and voice blocks are mixed, gained and true-peak limited straight into
+   one ffmpeg that encodes the AAC, muxes it with the video (copied when it fits) and tees
+   the encoded track to a meter, so the shipped track's loudness and true peak are known
+   when the file is. A prediction that missed by more than 0.5 LU, or AAC overshoot, costs
+   one more render (rare).
+
+The audio stays PCM until that single final encode.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from pathlib import Path
+
+from .._errors import UsageError
+from .._fork import Beside
+from ..analysis.cuts import VideoAnalysis, analyse_video
+from ..analysis.result import hop_count
+from ..events import ProgressFn
+from ..media.probe import MediaInfo
+from ..request import MusicRequest
+from .base import PREVIEW_SECONDS, RenderOptions, RenderResult
+
+
+class LocalBackend:
+    name = "local"
+    weights = (
+        ("analyse", 2.0),
+        ("compose", 0.2),
+        ("synthesize", 1.5),
+        ("render", 2.5),  # mix, master, encode and mux in one pass
+    )
+
+    def render(
+        self,
+        media: MediaInfo,
+        request: MusicRequest,
+        output: Path,
+        *,
+        workdir: Path,
+        progress: ProgressFn,
+        options: RenderOptions,
+    ) -> RenderResult:
+        span = source_range(media, options)
+        with Beside(functools.partial(_video_pass, media)) as video:
+            from . import _local_engine  # the heavy imports, while the video pass runs
+
+            return _local_engine.render(
+                media, request, output, workdir=workdir, progress=progress, options=options,
+                span=span, video=video,
+            )
+
+
+def source_range(media: MediaInfo, options: RenderOptions) -> tuple[float, float]:
+    """The span of the input to use: a source range (Resolve) and/or the preview cut."""
+    total = media.video.duration
+    start = min(max(0.0, options.start_s or 0.0), total)
+    end = min(total, options.end_s) if options.end_s else total
+    if options.preview:
+        end = min(end, start + PREVIEW_SECONDS)
+    if end - start <= 0:
+        raise UsageError(f"the range {start:.2f}-{end:.2f} s is empty for this {total:.2f} s video")
+    return start, end
+
+
+def _video_pass(media: MediaInfo, report: Callable[[float], None]) -> VideoAnalysis:
+    """Cuts, motion and brightness of the whole video (cropped to the span later)."""
+    return analyse_video(media, hop_count(media.video.duration), report)

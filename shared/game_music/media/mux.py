@@ -252,9 +252,10 @@ def _video_args(info: MediaInfo, aspect: str, start: float,
 
 
 def _tee_escape(path: Path) -> str:
-    # The tee muxer splits on | and [ ] and unescapes \\; ffmpeg's option parser then sees
-    # the whole spec as one argument, so only the tee syntax needs escaping.
-    return re.sub(r"([\\|\[\]:])", r"\\\1", str(path))
+    # The tee muxer reads each output as a token: | separates outputs, [ ] hold options,
+    # quotes and backslashes are its escapes. The spec reaches ffmpeg as one argv entry, so
+    # nothing else needs quoting.
+    return re.sub(r"([\\|\[\]:'])", r"\\\1", str(path))
 
 
 def _drain_thread(pipe: IO[bytes] | None, sink: list[bytes]) -> threading.Thread:

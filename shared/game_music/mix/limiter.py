@@ -168,6 +168,9 @@ class Limiter:
         self._to_skip = self.latency
         self._flushed = False
         self.max_reduction_db = 0.0
+        #: Largest peak of the input (linear): its true peak wherever it reached the ceiling,
+        #: the sample peak otherwise (below the ceiling the oversampling is skipped).
+        self.max_peak = 0.0
 
     def process(self, block: np.ndarray) -> np.ndarray:
         if self._flushed:
@@ -192,6 +195,7 @@ class Limiter:
         if not n:
             return x
         peak = self._peaks.push(x, self._ceiling)
+        self.max_peak = max(self.max_peak, float(peak.max()))
         need = np.zeros(n)
         over = np.flatnonzero(peak > self._ceiling)
         if over.size:

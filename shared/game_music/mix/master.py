@@ -129,9 +129,10 @@ def apply_master(
     sample_rate: int = 48000,
     channels: int = 2,
     ceiling_dbtp: float = CEILING_DBTP,
-) -> float:
+) -> Limiter:
     """Gain and true-peak limiter over ``blocks``; ``write`` gets float64 blocks, together
-    exactly as long as the input. Returns the largest gain reduction (dB)."""
+    exactly as long as the input. Returns the flushed limiter (its largest reduction and the
+    largest input peak it saw)."""
     gain = 10.0 ** (gain_db / 20.0)
     limiter = Limiter(sample_rate, channels, ceiling_db=ceiling_dbtp)
     for block in blocks:
@@ -142,7 +143,7 @@ def apply_master(
     out = limiter.flush()
     if len(out):
         write(out)
-    return limiter.max_reduction_db
+    return limiter
 
 
 @dataclass(frozen=True)
@@ -170,10 +171,10 @@ def _run(
         if write is not None:
             write(out)
 
-    reduction = apply_master(blocks(), emit, gain_db, sample_rate=sample_rate,
-                             channels=channels, ceiling_dbtp=ceiling_dbtp)
+    limiter = apply_master(blocks(), emit, gain_db, sample_rate=sample_rate,
+                           channels=channels, ceiling_dbtp=ceiling_dbtp)
     return _Pass(
         output_lufs=meter.integrated(),
         true_peak_dbtp=peaks.peak_db if peaks is not None else float("nan"),
-        max_limiting_db=reduction,
+        max_limiting_db=limiter.max_reduction_db,
     )

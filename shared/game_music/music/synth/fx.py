@@ -501,20 +501,28 @@ def glue(
     release: float = 0.25,
     block: int = 512,
     inplace: bool = False,
+    *,
+    channels_last: bool = False,
+    makeup: float = 1.0,
 ) -> np.ndarray:
     """A bus compressor on block rms (stereo-linked), gain smoothed and interpolated per sample
-    (applied to ``x`` itself when ``inplace``).
+    (applied to ``x`` itself when ``inplace``), times ``makeup``. ``x`` is (c, n), or (n, c)
+    with ``channels_last`` (an interleaved output buffer).
 
     Cheap and smooth by design: it glues a mix (2:1, slow attack), it does not catch peaks."""
-    c, n = x.shape
+    n, c = x.shape if channels_last else x.shape[::-1]
     nb, full = -(-n // block), n // block
     # mean square per block over both sides (a partial last block counts its missing
     # samples as silence); einsum sums the squares without a squared copy
     ms = np.zeros(nb)
-    whole = x[:, : full * block].reshape(c, full, block)
-    ms[:full] = np.einsum("cbk,cbk->b", whole, whole)
+    if channels_last:
+        whole = x[: full * block].reshape(full, block * c)
+        ms[:full] = np.einsum("bk,bk->b", whole, whole)
+    else:
+        whole = x[:, : full * block].reshape(c, full, block)
+        ms[:full] = np.einsum("cbk,cbk->b", whole, whole)
     if full < nb:
-        rest = x[:, full * block :]
+        rest = x[full * block :] if channels_last else x[:, full * block :]
         ms[full] = np.einsum("ck,ck->", rest, rest)
     ms /= c * block
     level = 10 * np.log10(ms + 1e-12)
@@ -523,8 +531,10 @@ def glue(
     # one-pole smoothing of the gain per block (slow: glue, not peak catching)
     k = np.exp(-block / (0.5 * (attack + release) * sr))
     gdb = signal.lfilter([1.0 - k], [1.0, -k], target)
-    g = np.exp(gdb * (np.log(10) / 20)).astype(x.dtype)
+    g = (np.exp(gdb * (np.log(10) / 20)) * makeup).astype(x.dtype)
     curve = upsample_linear(g[None, :], block, n)
+    if channels_last:
+        curve = curve.reshape(n, 1)
     if inplace:
         x *= curve
         return x

@@ -168,13 +168,15 @@ def _amp(drive: float, *, lead: bool = False):
     def post(x: np.ndarray, i0: int, sr: int) -> np.ndarray:
         if x.ndim == 2:
             x = x.mean(axis=0)
-        pre = _pre_sos(sr, lead)
-        y = signal.sosfilt(pre, x).astype(F32)
+        # float32 filters: the signal stays float32 end to end (no widening copies)
+        y = signal.sosfilt(_pre_sos(sr, lead), x)
         y *= F32(drive)
         np.tanh(y, out=y)
         y *= F32(1.25)
         np.clip(y, -1.0, 1.0, out=y)  # the power amp's hard edge
-        return (signal.sosfilt(_cab_sos(sr), y) * 0.5).astype(F32)
+        y = signal.sosfilt(_cab_sos(sr), y)
+        y *= F32(0.5)
+        return y
 
     return post
 
@@ -185,7 +187,7 @@ def _pre_sos(sr: int, lead: bool) -> np.ndarray:
     return chain(
         sos("bandpass", (160.0 if not lead else 250.0, 4500.0), sr, 1),
         peak(800.0, 6.0, 0.8, sr),
-    )
+    ).astype(F32)
 
 
 @lru_cache(maxsize=16)
@@ -194,7 +196,7 @@ def _cab_sos(sr: int) -> np.ndarray:
         sos("highpass", 80.0, sr, 2),
         peak(120.0, 4.0, 1.0, sr),
         sos("lowpass", 5000.0, sr, 4),
-    )
+    ).astype(F32)
 
 
 def _rock_bus(x: np.ndarray, sr: int) -> np.ndarray:

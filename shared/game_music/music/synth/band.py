@@ -104,11 +104,20 @@ SPECTRA: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 
-def osc(tab: np.ndarray, ph: np.ndarray) -> np.ndarray:
-    """Read a table at phases ``ph`` (cycles, >= 0), linear interpolation."""
-    p = ph * TABLE
+def osc(tab: np.ndarray, ph: np.ndarray, *, inplace: bool = False) -> np.ndarray:
+    """Read a table at phases ``ph`` (cycles, >= 0), linear interpolation (``inplace``: ``ph``
+    is scratch, used up to spare two copies)."""
+    if inplace:
+        p = ph
+        p *= TABLE
+    else:
+        p = ph * TABLE
     i = p.astype(np.int64)
-    fr = (p - i).astype(F32)
+    if inplace:
+        p -= i
+        fr = p.astype(F32)
+    else:
+        fr = (p - i).astype(F32)
     i &= TABLE - 1  # the table is a power of two long: wrap by masking
     lo = np.take(tab, i)
     hi = np.take(tab[1:], i)
@@ -118,11 +127,21 @@ def osc(tab: np.ndarray, ph: np.ndarray) -> np.ndarray:
     return hi
 
 
-def osc2(tab_a: np.ndarray, tab_b: np.ndarray, ph: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def osc2(
+    tab_a: np.ndarray, tab_b: np.ndarray, ph: np.ndarray, *, inplace: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """:func:`osc` of two tables at the same phases (the index work done once)."""
-    p = ph * TABLE
+    if inplace:
+        p = ph
+        p *= TABLE
+    else:
+        p = ph * TABLE
     i = p.astype(np.int64)
-    fr = (p - i).astype(F32)
+    if inplace:
+        p -= i
+        fr = p.astype(F32)
+    else:
+        fr = (p - i).astype(F32)
     i &= TABLE - 1
     out = []
     for tab in (tab_a, tab_b):

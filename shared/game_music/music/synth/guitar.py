@@ -157,7 +157,7 @@ def lead_voice(*, drive: float, **kw) -> Voice:
             slide_t=0.07,
         )
         tab = shaped_table("lead", int(round(m)), sr)
-        y = osc(tab, ph)
+        y = osc(tab, ph, inplace=True)
         env = env_fast(t, gate, 0.005, 0.8, 0.8, 0.12, every=16)
         return y * (env * F32(float(note["vol"]) / 15.0))
 

@@ -178,7 +178,7 @@ def sub_bass_voice(*, att: float = 0.008, rel: float = 0.12, drive: float = 1.0,
         m = float(note["pitch"])
         slide = float(note["slide"]) * 0.3
         ph = phase(float(hz(m)), t, slide=slide, slide_t=0.03) if slide else float(hz(m)) * t
-        y = osc(bass_table(int(round(m)), drive, sr), ph)
+        y = osc(bass_table(int(round(m)), drive, sr), ph, inplace=True)
         return y * (env_fast(t, gate, att, 0.8, 0.6, rel, every=8) * F32(_vol(note)))
 
     return Voice(render, tail=rel * 6.0, cache=True, **kw)

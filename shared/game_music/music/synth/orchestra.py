@@ -64,7 +64,8 @@ def ensemble_loop(
             vib_rate=4.8 + 0.37 * k,
             vib_delay=vib_delay * (0.8 + 0.1 * k),
         )
-        out[k % 2] += osc(tab, ph + 0.137 * k)  # players are not phase-locked
+        ph += 0.137 * k  # players are not phase-locked
+        out[k % 2] += osc(tab, ph, inplace=True)
     out = 0.8 * out + 0.2 * out[::-1]  # wide, not two separate rooms
     return make_loop(out * (1.6 / voices), sr).astype(F32)
 
@@ -128,7 +129,7 @@ def brass_voice(**kw) -> Voice:
         lev = env * F32(0.55 + 0.45 * _vol(note))
         y = np.zeros(len(t), F32)
         for d in (-4.0, 4.0):
-            lo, hi = osc2(dark, bright, ph * 2.0 ** (d / 1200.0))
+            lo, hi = osc2(dark, bright, ph * 2.0 ** (d / 1200.0), inplace=True)
             hi -= lo
             hi *= lev
             y += lo
@@ -153,7 +154,7 @@ def choir_voice(**kw) -> Voice:
 @lru_cache(maxsize=256)
 def harp_shot(midi: int, sr: int) -> np.ndarray:
     t = np.arange(int(2.2 * sr)) / sr
-    y = osc(shaped_table("harp", midi, sr), float(hz(midi)) * t)
+    y = osc(shaped_table("harp", midi, sr), float(hz(midi)) * t, inplace=True)
     y *= np.exp(-t / (0.9 - 0.004 * midi)) * np.minimum(t / 0.002, 1.0)
     y[-int(0.05 * sr) :] *= np.linspace(1.0, 0.0, int(0.05 * sr))
     return y.astype(F32)

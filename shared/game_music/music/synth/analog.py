@@ -560,10 +560,11 @@ class AnalogSynth:
             on = np.abs(snares / spb - np.rint(snares / spb)) < 0.01
             kicks = np.union1d(kicks, snares[on])
         pump = (
-            fx.duck(kicks, a, n, sr, p.duck_db, release=min(0.6 * self.beat, 0.22))
+            fx.duck(kicks, a, n, sr, p.duck_db, release=min(0.6 * self.beat, 0.22),
+                    dtype=np.float32)
             if p.duck_db
-            else np.ones(n)
-        ).astype(np.float32)
+            else np.ones(n, dtype=np.float32)
+        )
         # float32 buses: half the memory traffic; rounding stays ~140 dB down
         pads = np.zeros((2, n), dtype=np.float32)
         drums = np.zeros((2, n), dtype=np.float32)

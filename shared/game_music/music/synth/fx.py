@@ -463,11 +463,14 @@ def duck(
     depth_db: float = 6.0,
     attack: float = 0.004,
     release: float = 0.18,
+    dtype: type = np.float64,
 ) -> np.ndarray:
     """Gain curve (n,) for samples [a, a + n) dipping ``depth_db`` at each onset in ``starts``
-    (absolute samples) and recovering over ``release`` s: sidechain compression from the kick."""
-    g = np.ones(n)
+    (absolute samples) and recovering over ``release`` s: sidechain compression from the kick.
+    (``dtype`` float32 gives the float64 curve rounded, without making it first.)"""
+    g = np.ones(n, dtype=dtype)
     att, curve = _duck_curve(sr, 1.0 - 10 ** (-depth_db / 20), attack, release)
+    curve = curve.astype(dtype, copy=False)
     span = len(curve) - att
     for s in np.asarray(starts, dtype=np.int64).tolist():
         lo, hi = max(s - att, a), min(s + span, a + n)

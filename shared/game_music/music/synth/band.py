@@ -484,12 +484,16 @@ def upsample(x: np.ndarray, d: int) -> np.ndarray:
     pad = np.zeros((c, (nb - 1) * hop + _UP_FFT), dtype=F32)
     pad[:, taps - 1 : taps - 1 + n] = x
     spec = sfft.rfft(sliding_window_view(pad, _UP_FFT, axis=-1)[:, ::hop][:, :nb], axis=-1)
-    out = np.empty((c, n, d), dtype=F32)
+    # phase p's convolution sample q lands on output q - s_p: each phase's blocks are
+    # written straight into their strided place in one buffer, which holds the output
+    # (contiguous per side) from ``lead`` on
+    lead = max(s for _, s in _up_spectra(d))
+    buf = np.empty((c, lead + nb * hop, d), dtype=F32)
     for p, (h, s) in enumerate(_up_spectra(d)):
         # a block's outputs from its ``taps - 1``-th on are free of the circular wrap
-        y = sfft.irfft(spec * h, _UP_FFT, axis=-1)[..., taps - 1 :].reshape(c, -1)
-        out[:, :, p] = y[:, s : s + n]
-    return out.reshape(c, n * d)
+        y = sfft.irfft(spec * h, _UP_FFT, axis=-1)[..., taps - 1 :]
+        buf[:, lead - s : lead - s + nb * hop, p].reshape(c, nb, hop)[...] = y
+    return buf[:, lead : lead + n].reshape(c, n * d)
 
 
 _RAMPS: dict[float, np.ndarray] = {}

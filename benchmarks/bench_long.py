@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -74,11 +75,13 @@ def main() -> None:
     rows = []
     for minutes in args.minutes:
         src = build(base, minutes, folder)
+        print(f"{minutes} min: load average before {os.getloadavg()[0]:.2f} (2 cores)",
+              file=sys.stderr)
         wall, rss, sidecar = run_engine(src, folder / f"out-{minutes}min.mp4")
         seconds = minutes * 60
         loud = sidecar["summary"]["loudness"]
         rows.append((minutes, wall, seconds / wall, rss, loud.get("output_lufs"),
-                     loud.get("aac_true_peak_dbtp"), sidecar["summary"]["video"]["copied"]))
+                     loud.get("true_peak_dbtp"), sidecar["summary"]["video"]["copied"]))
         src.unlink() if minutes >= 60 and not args.keep else None
     print(f"{'length':>8} {'wall s':>8} {'x real time':>12} {'peak RSS MB':>12} "
           f"{'LUFS':>7} {'dBTP':>6} copied")

@@ -129,13 +129,12 @@ def run_ffmpeg(
 
 
 def _stop(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
+    """Stop an ffmpeg whose work is being thrown away: killed at once. Asked politely it
+    would finish its output first (an MP4's +faststart rewrites the whole file), or wait
+    forever on a pipe nobody reads any more."""
     if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        proc.kill()
+        proc.wait()
 
 
 @contextlib.contextmanager

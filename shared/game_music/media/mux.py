@@ -196,15 +196,20 @@ def mux_pcm(
         assert enc.stdin is not None and enc.stdout is not None
         with open_ffmpeg(check, stdin=enc.stdout, stdout=False, loglevel="info") as meter:
             enc.stdout.close()  # the meter owns the read end now
-            errors: list[bytes] = []
-            drains = [_drain_thread(enc.stderr, errors), _drain_thread(meter.stderr, errors)]
+            enc_err: list[bytes] = []
+            meter_err: list[bytes] = []
+            drains = [_drain_thread(enc.stderr, enc_err), _drain_thread(meter.stderr, meter_err)]
+
+            def failed() -> Exception:
+                enc.wait()
+                drains[0].join(timeout=5)
+                return error_from_stderr(_text(enc_err), what, enc.returncode)
 
             def write(block: np.ndarray) -> None:
                 try:
                     enc.stdin.write(np.ascontiguousarray(block, np.float32).tobytes())  # type: ignore[union-attr]
                 except BrokenPipeError:
-                    enc.wait()
-                    raise error_from_stderr(_text(errors), what, enc.returncode) from None
+                    raise failed() from None
 
             feed(write)
             try:
@@ -216,10 +221,10 @@ def mux_pcm(
             for t in drains:
                 t.join()
             if enc.returncode != 0:
-                raise error_from_stderr(_text(errors), what, enc.returncode)
+                raise failed()
             if meter.returncode != 0:
-                raise error_from_stderr(_text(errors), "measuring the audio", meter.returncode)
-    summary = _text(errors)
+                raise error_from_stderr(_text(meter_err), "measuring the audio", meter.returncode)
+    summary = _text(meter_err)
     summary = summary[summary.rfind("Summary:"):]
     return report, EncodedAudio(_summary_value(summary, r"I:\s+(-?[\d.]+|-inf) LUFS"),
                                 _summary_value(summary, r"Peak:\s+(-?[\d.]+|-inf) dBFS"))

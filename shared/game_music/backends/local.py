@@ -31,6 +31,7 @@ from pathlib import Path
 
 from .._errors import UsageError
 from .._fork import Beside
+from .._scipy_import import import_dsp
 from ..analysis.cuts import VideoAnalysis, analyse_video
 from ..analysis.result import hop_count
 from ..events import ProgressFn
@@ -60,7 +61,9 @@ class LocalBackend:
     ) -> RenderResult:
         span = source_range(media, options)
         with Beside(functools.partial(_video_pass, media)) as video:
-            from . import _local_engine  # the heavy imports, while the video pass runs
+            # The heavy imports, while the video pass runs.
+            import_dsp()
+            from . import _local_engine
 
             return _local_engine.render(
                 media, request, output, workdir=workdir, progress=progress, options=options,

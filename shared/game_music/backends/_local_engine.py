@@ -203,10 +203,11 @@ def _analyse(
         if game is not None:
             has_game = True
             energy.feed(game)
-            speech_game.feed(game)
-        if voice is not None:
+        if voice is not None:  # speech is detected on the voice's own track when there is one
             has_voice = True
             speech_voice.feed(voice)
+        elif game is not None:
+            speech_game.feed(game)
         levels.add(None, game, voice)
         audio_done[0] = (i + 1) / n_blocks
         report()

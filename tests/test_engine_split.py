@@ -25,7 +25,7 @@ def _analysis(seconds: float) -> Analysis:
 
 
 def _render(tmp: Path, fork: bool, monkeypatch: pytest.MonkeyPatch) -> tuple[bytes, float]:
-    monkeypatch.setattr(engine, "FORK", fork)
+    monkeypatch.setattr(engine, "can_fork", lambda: fork)
     seconds, sr = 25.0, 48000
     comp = compose_music(_analysis(seconds), MusicRequest(style="chiptune"), duration=seconds,
                          seed=3, sample_rate=sr)

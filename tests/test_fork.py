@@ -82,3 +82,19 @@ def test_leaving_early_stops_the_child() -> None:
     assert pid is not None
     with pytest.raises(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)  # already reaped: no zombie left
+
+
+@pytest.mark.skipif(not FORK, reason="needs fork")
+def test_only_the_main_thread_forks() -> None:
+    """A job thread's fork could copy another thread's held import lock into the child."""
+    import threading
+
+    def work(report: Callable[[float], None]) -> int:
+        return os.getpid()
+
+    pids: list[int] = []
+    t = threading.Thread(target=lambda: pids.append(Beside(work).result()))
+    t.start()
+    t.join()
+    assert pids == [os.getpid()]  # ran on a thread, not in a child
+    assert Beside(work).result() != os.getpid()

@@ -8,6 +8,11 @@ Windows has no fork) it runs on a thread: same results, less overlap.
 The child returns its result pickled through a pipe; an exception it raises is raised again
 in the parent. It never runs the parent's cleanup: it leaves with ``os._exit`` whatever
 happens, and dies on Ctrl-C or SIGTERM instead of unwinding the parent's stack.
+
+Only the main thread forks. A fork copies the locks other threads hold at that moment, held
+for good in the child: a job thread importing a module while another job forks leaves the
+child stuck on that module's import lock. Jobs that run on threads (``-j 2``) already keep
+both cores busy, so they use threads here too.
 """
 
 from __future__ import annotations
@@ -32,19 +37,25 @@ T = TypeVar("T")
 FORK = sys.platform.startswith("linux") and hasattr(os, "fork")
 
 
+def can_fork() -> bool:
+    """Fork here and now? (Linux, and on the main thread: see above.)"""
+    return FORK and threading.current_thread() is threading.main_thread()
+
+
 class Beside(Generic[T]):
     """``fn(report)`` started now; :meth:`result` waits for it. ``fn`` may call
     ``report(fraction)``, which the caller reads as :attr:`fraction`. Use as a context manager
     so the work is stopped when the caller fails first."""
 
-    def __init__(self, fn: Callable[[Callable[[float], None]], T], *, fork: bool = FORK) -> None:
+    def __init__(self, fn: Callable[[Callable[[float], None]], T], *,
+                 fork: bool | None = None) -> None:
         self._pid: int | None = None
         self._thread: threading.Thread | None = None
         self._outcome: tuple[bool, Any] | None = None
         # Anonymous shared memory: the child's progress is visible here without a syscall.
         self._shared = mmap.mmap(-1, 8)
         work = functools.partial(fn, self._report)
-        if fork:
+        if can_fork() if fork is None else fork:
             self._start_child(work)
         else:
             self._thread = threading.Thread(target=self._run_here, args=(work,), daemon=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .._fork import FORK, Beside
+from .._fork import Beside, can_fork
 from ..analysis import EnergyMeter, SpeechDetector, hop_count
 from ..analysis.cuts import VideoAnalysis
 from ..analysis.result import HOP_S, Analysis, Cut
@@ -238,7 +238,7 @@ def _synthesize(
     (see :mod:`game_music._fork`), the second half renders there at the same time: any
     stretch of the music renders the same on its own."""
     starts = range(0, n, block)
-    split = starts[len(starts) // 2] if FORK and len(starts) >= 2 else n
+    split = starts[len(starts) // 2] if can_fork() and len(starts) >= 2 else n
     with pcm.open("wb") as fh:
         fh.truncate(n * _FRAME)
 

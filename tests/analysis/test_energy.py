@@ -9,8 +9,8 @@ from game_music.analysis.energy import (
     TOP_LUFS,
     EnergyMeter,
     energy_curve,
-    hop_count,
 )
+from game_music.analysis.result import hop_count
 
 SR = 48000
 

@@ -10,7 +10,7 @@ import numpy as np
 from scipy import signal
 
 from ..media.audio import SAMPLE_RATE
-from .result import HOP_S, hop_count  # noqa: F401 - hop_count is part of this module's API
+from .result import HOP_S
 
 FLOOR_LUFS = -60.0  # maps to 0: quieter than this is "silence" for the planner
 TOP_LUFS = -10.0  # maps to 1: very loud game audio

@@ -17,6 +17,7 @@ import numpy as np
 from .._fork import Beside, can_fork
 from ..analysis import EnergyMeter, SpeechDetector, hop_count
 from ..analysis.cuts import VideoAnalysis
+from ..analysis.energy import fit_length
 from ..analysis.result import HOP_S, Analysis, Cut
 from ..events import ProgressFn
 from ..media.audio import SAMPLE_RATE, AudioWriter, iter_audio_blocks, pick_streams, samples_for
@@ -226,7 +227,7 @@ def _analyse(
         cropped, duration=duration,
         energy=energy.curve(n_hops) if has_game else zeros,
         speech=speech.astype(np.float32),
-        motion=_fit(cropped.motion, n_hops),
+        motion=fit_length(cropped.motion, n_hops),
     )
 
 
@@ -302,11 +303,7 @@ def _render(
                     progress((a + count) / n)
 
     def feed(write: Callable[[np.ndarray], None]) -> None:
-        if stem is None:
-            limiter.append(apply_master(mixed(), write, gain, sample_rate=SAMPLE_RATE,
-                                        channels=CHANNELS, ceiling_dbtp=ceiling))
-            return
-        with stem:
+        with stem or contextlib.nullcontext():
             limiter.append(apply_master(mixed(), write, gain, sample_rate=SAMPLE_RATE,
                                         channels=CHANNELS, ceiling_dbtp=ceiling))
 
@@ -365,12 +362,6 @@ def _write_pcm_variant(mp4: Path, final: Path) -> None:
         tmp.replace(final)
     finally:
         tmp.unlink(missing_ok=True)
-
-
-def _fit(curve: np.ndarray, n: int) -> np.ndarray:
-    if len(curve) >= n:
-        return curve[:n]
-    return np.concatenate([curve, np.zeros(n - len(curve), np.float32)])
 
 
 def _round(x: float) -> float | None:

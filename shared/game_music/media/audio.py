@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import re
 import subprocess
-import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
@@ -19,7 +18,7 @@ from typing import IO
 import numpy as np
 
 from .._errors import Cancelled, CorruptInput, InputNotFound, InternalError
-from .ffmpeg import error_from_stderr, open_ffmpeg
+from .ffmpeg import drain, error_from_stderr, open_ffmpeg
 from .probe import AudioStream, MediaInfo
 
 SAMPLE_RATE = 48000
@@ -137,10 +136,7 @@ def _blocks(
     stderr: list[bytes] = []
     try:
         with open_ffmpeg(args) as proc:
-            # A damaged file can make ffmpeg print an error per packet: drain stderr on a
-            # thread so it never blocks on a full pipe.
-            drain = threading.Thread(target=_drain, args=(proc.stderr, stderr), daemon=True)
-            drain.start()
+            draining = drain(proc.stderr, stderr)
             assert proc.stdout is not None
             got = 0
             while got < n:
@@ -149,7 +145,7 @@ def _blocks(
                 filled = _read_into(proc.stdout, block)
                 if filled < want:  # ffmpeg ended early (short stream): finish with silence
                     proc.wait()
-                    drain.join(timeout=5)
+                    draining.join(timeout=5)
                     # A short or damaged tail is fine (silence follows); a decoder killed
                     # part-way is not: the rest would silently be missing.
                     if proc.returncode != 0 and (got + filled == 0 or proc.returncode < 0):
@@ -204,11 +200,6 @@ def _read_into(pipe: IO[bytes], block: np.ndarray) -> int:
             break
         total += got
     return total // _FRAME_BYTES
-
-
-def _drain(pipe: IO[bytes] | None, sink: list[bytes]) -> None:
-    if pipe is not None:
-        sink.append(pipe.read())
 
 
 def _decode_error(info: MediaInfo, stderr: bytes, returncode: int | None = None) -> Exception:

@@ -128,6 +128,19 @@ def run_ffmpeg(
     return stderr
 
 
+def drain(pipe: IO[bytes] | None, sink: list[bytes]) -> threading.Thread:
+    """Read ``pipe`` to the end into ``sink`` on a thread, so a chatty ffmpeg (a damaged file
+    can print an error per packet) never blocks on a full stderr pipe."""
+
+    def run() -> None:
+        if pipe is not None:
+            sink.append(pipe.read())
+
+    t = threading.Thread(target=run, daemon=True)
+    t.start()
+    return t
+
+
 def _stop(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
     """Stop an ffmpeg whose work is being thrown away: killed at once. Asked politely it
     would finish its output first (an MP4's +faststart rewrites the whole file), or wait

@@ -23,18 +23,16 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import IO
 
 import av
 import numpy as np
 
 from .._errors import OutputNotWritable
-from .ffmpeg import error_from_stderr, open_ffmpeg, run_ffmpeg
+from .ffmpeg import drain, error_from_stderr, open_ffmpeg, run_ffmpeg
 from .probe import MediaInfo, probe
 
 MAX_LANDSCAPE = (1920, 1080)
@@ -125,32 +123,28 @@ def mux(
     start_s: float | None = None,
     end_s: float | None = None,
     max_true_peak: float | None = MAX_TRUE_PEAK_DBTP,
-    audio_encoded: bool = False,
 ) -> MuxReport:
     """Write an MP4 (H.264 + AAC 48 kHz stereo, ``+faststart``) to exactly ``output``.
 
     ``audio_wav`` starts at the input's start (or at ``start_s`` for a range) and is fitted to
     the video duration. ``progress`` receives fractions 0..1. When the encoded AAC's true peak
     exceeds ``max_true_peak`` (AAC overshoots on hard transients), the audio is encoded again
-    that much quieter. With ``audio_encoded`` the audio file is already the finished AAC track
-    (exact length, checked by the caller) and is copied as it is.
+    that much quieter.
     """
     output = Path(output)
     _check_output_dir(output)
     start, length = _range(info, duration, start_s, end_s)
     video, report = _video_args(info, aspect, start, length)
-    aac = audio_wav if audio_encoded else output.with_name(f".{output.name}.audio.m4a")
+    aac = output.with_name(f".{output.name}.audio.m4a")
     try:
-        if not audio_encoded:
-            _encode_aac(audio_wav, aac, length, max_true_peak)
+        _encode_aac(audio_wav, aac, length, max_true_peak)
         # The finished AAC track is copied in, so what was checked is what ships.
         args = [*_input_args(info, ["-i", str(aac)], start, length), *video,
                 "-c:a", "copy", "-t", f"{length:.6f}",
                 "-movflags", "+faststart", "-f", "mp4", str(output)]
         run_ffmpeg(args, what=f"writing {output.name}", duration=length, progress=progress)
     finally:
-        if not audio_encoded:
-            aac.unlink(missing_ok=True)
+        aac.unlink(missing_ok=True)
     return report
 
 
@@ -198,7 +192,7 @@ def mux_pcm(
             enc.stdout.close()  # the meter owns the read end now
             enc_err: list[bytes] = []
             meter_err: list[bytes] = []
-            drains = [_drain_thread(enc.stderr, enc_err), _drain_thread(meter.stderr, meter_err)]
+            drains = [drain(enc.stderr, enc_err), drain(meter.stderr, meter_err)]
 
             def failed() -> Exception:
                 enc.wait()
@@ -261,16 +255,6 @@ def _tee_escape(path: Path) -> str:
     # quotes and backslashes are its escapes. The spec reaches ffmpeg as one argv entry, so
     # nothing else needs quoting.
     return re.sub(r"([\\|\[\]:'])", r"\\\1", str(path))
-
-
-def _drain_thread(pipe: IO[bytes] | None, sink: list[bytes]) -> threading.Thread:
-    def run() -> None:
-        if pipe is not None:
-            sink.append(pipe.read())
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    return t
 
 
 def _text(chunks: list[bytes]) -> str:

@@ -155,7 +155,9 @@ def test_existing_foreign_file_is_not_replaced(tmp_path: Path, cli, make_clip: C
 
 
 def test_interrupt_leaves_nothing(tmp_path: Path, make_clip: Callable) -> None:
-    src = _copy(make_clip("interrupt.mkv", seconds=40).path, tmp_path)
+    # Long enough that the job is still working when the signal lands, however late a busy
+    # machine lets this test read the progress: the engine renders a 40 s clip in ~1 s.
+    src = _copy(make_clip("interrupt.mkv", seconds=240, width=320, height=180).path, tmp_path)
     proc = subprocess.Popen(
         [sys.executable, "-m", "game_music", "add", str(src), "--json"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

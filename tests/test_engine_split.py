@@ -45,3 +45,42 @@ def test_split_synthesis_equals_one_process(tmp_path: Path,
     assert len(alone) == 25 * 48000 * 8
     assert split == alone  # sample for sample
     assert split_lufs == pytest.approx(alone_lufs, abs=1e-9)
+
+
+def test_render_reads_back_the_decoded_tracks(tmp_path: Path, make_clip,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The render pass reads the game and voice blocks the analysis decoded from disk; with
+    no room on the disk it decodes them again. The tracks, and so the output, are the same."""
+    from game_music.media.audio import pick_streams, samples_for
+    from game_music.media.probe import probe
+
+    info = probe(make_clip("voice.mkv", seconds=23.0, voice_track=True).path)
+    game, voice = pick_streams(info)
+    assert game is not None and voice is not None
+    n = samples_for(info.video.duration)
+
+    def decode() -> list:
+        return list(engine._tracks(info, game, voice, 0.0, info.video.duration))
+
+    def blocks(cache: engine._TrackCache) -> tuple[list, list]:
+        first = list(cache.first())
+        return first, list(cache.again())
+
+    cache = engine._TrackCache(lambda: iter(decode()), tmp_path / "tracks.f32", n, 2)
+    first, again = blocks(cache)
+    assert (tmp_path / "tracks.f32").stat().st_size == n * 8 * 2
+    assert len(first) == len(again) == 3  # 10 s blocks
+    for (g1, v1), (g2, v2) in zip(first, again, strict=True):
+        assert np.array_equal(g1, g2) and np.array_equal(v1, v2)
+        assert g2.flags.writeable and g2.dtype == np.float32 and g2.shape[1] == 2
+    cache.drop()
+    assert not (tmp_path / "tracks.f32").exists()
+
+    calls = []
+    monkeypatch.setattr(engine, "_free_bytes", lambda folder: 0)
+    full = engine._TrackCache(lambda: calls.append(1) or iter(decode()),
+                              tmp_path / "full.f32", n, 2)
+    first, again = blocks(full)
+    assert not (tmp_path / "full.f32").exists() and len(calls) == 2
+    for (g1, v1), (g2, v2) in zip(first, again, strict=True):
+        assert np.array_equal(g1, g2) and np.array_equal(v1, v2)

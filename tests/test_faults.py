@@ -132,7 +132,6 @@ def test_disk_full_injected(tmp_path: Path, cli, make_clip: Callable) -> None:
     wrapper.write_text(
         f"#!{sys.executable}\n"
         "import os, re, sys\n"
-        # The MP4 path is an argument of its own or one output of a tee muxer spec.
         "args = [re.sub(r'[^\\]|]+\\.part\\.mp4', '/dev/full', a) for a in sys.argv[1:]]\n"
         f"os.execv({ffmpeg_exe()!r}, [{ffmpeg_exe()!r}, *args])\n"
     )

@@ -13,7 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+# The engine runs its parallel work in processes (a forked child, several ffmpeg); BLAS
+# threads on top of that only spin and steal the cores (numpy reads this when it loads).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+from . import __version__  # noqa: E402
 from ._errors import Cancelled, GameMusicError, UsageError
 from ._progress import HumanReporter
 from .backends.base import Backend, RenderOptions

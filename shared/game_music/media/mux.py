@@ -32,6 +32,9 @@ import av
 import numpy as np
 
 from .._errors import OutputNotWritable
+from .aac import ENCODE_ARGS as AAC_ARGS
+from .aac import ParallelAacEncoder, adts_input
+from .audio import SAMPLE_RATE, samples_for
 from .ffmpeg import drain, error_from_stderr, open_ffmpeg, run_ffmpeg
 from .probe import MediaInfo, probe
 
@@ -40,11 +43,6 @@ MAX_PORTRAIT = (1080, 1920)
 ASPECT_RATIOS = {"16:9": Fraction(16, 9), "9:16": Fraction(9, 16), "1:1": Fraction(1, 1)}
 X264_PRESET = "veryfast"
 X264_CRF = 20
-AUDIO_BITRATE = "192k"
-# The native encoder's "fast" coder is about twice as fast as the default "twoloop" and
-# transparent at 192 kb/s for a music-and-game mix.
-AAC_ARGS = ("-c:a", "aac", "-aac_coder", "fast", "-b:a", AUDIO_BITRATE)
-SAMPLE_RATE = 48000
 MAX_TRUE_PEAK_DBTP = -1.0
 _ASPECT_TOLERANCE = 0.01
 # Video codecs a QuickTime MOV can carry as they are (for the PCM variant).
@@ -169,55 +167,59 @@ def mux_pcm(
     """Encode and mux streamed PCM in one go; measure the encoded track while it is written.
 
     ``feed(write)`` must call ``write`` with float32 ``(n, 2)`` blocks at 48 kHz, starting at
-    the range's start; the audio is padded or trimmed to the video's length. One ffmpeg encodes
-    the AAC once and, through the ``tee`` muxer, writes it both into the MP4 (copied or
-    re-encoded video as :func:`mux` decides) and as ADTS into a second ffmpeg that decodes it
-    and measures loudness and true peak: what is measured is exactly what ships, and no pass
-    over the finished file is needed.
+    the range's start; the audio is padded or trimmed to the video's length. The AAC is
+    encoded once, by several encoders at a time (:mod:`.aac`), and the one spliced stream goes
+    both into the ffmpeg writing the MP4 (copied or re-encoded video as :func:`mux` decides)
+    and into a second ffmpeg that decodes it and measures loudness and true peak: what is
+    measured is exactly what ships, and no pass over the finished file is needed.
     """
     output = Path(output)
     _check_output_dir(output)
     start, length = _range(info, duration, start_s, end_s)
+    samples = samples_for(length)
     video, report = _video_args(info, aspect, start, length)
-    pcm_in = ["-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", "2", "-i", "pipe:0"]
-    slaves = f"[f=mp4:movflags=+faststart]{_tee_escape(output)}|[f=adts:select=a]pipe:1"
-    encode = [*_input_args(info, pcm_in, start, length), *video, *AAC_ARGS,
-              *_audio_args(length), "-f", "tee", slaves]
+    adts_in, adts_trim = adts_input(samples)
+    write_mp4 = [*_input_args(info, adts_in, start, length), *video,
+                 "-c:a", "copy", *adts_trim,
+                 "-movflags", "+faststart", "-f", "mp4", str(output)]
     check = ["-nostats", "-f", "aac", "-i", "pipe:0",
              "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"]
     what = f"writing {output.name}"
-    with open_ffmpeg(encode, stdin=True, stdout=True) as enc:
-        assert enc.stdin is not None and enc.stdout is not None
-        with open_ffmpeg(check, stdin=enc.stdout, stdout=False, loglevel="info") as meter:
-            enc.stdout.close()  # the meter owns the read end now
-            enc_err: list[bytes] = []
-            meter_err: list[bytes] = []
-            drains = [drain(enc.stderr, enc_err), drain(meter.stderr, meter_err)]
+    with open_ffmpeg(write_mp4, stdin=True, stdout=False) as mp4, \
+            open_ffmpeg(check, stdin=True, stdout=False, loglevel="info") as meter:
+        assert mp4.stdin is not None and meter.stdin is not None
+        mp4_err: list[bytes] = []
+        meter_err: list[bytes] = []
+        drains = [drain(mp4.stderr, mp4_err), drain(meter.stderr, meter_err)]
 
-            def failed() -> Exception:
-                enc.wait()
-                drains[0].join(timeout=5)
-                return error_from_stderr(_text(enc_err), what, enc.returncode)
+        def failed() -> Exception:
+            mp4.wait()
+            drains[0].join(timeout=5)
+            return error_from_stderr(_text(mp4_err), what, mp4.returncode)
 
-            def write(block: np.ndarray) -> None:
-                try:
-                    enc.stdin.write(np.ascontiguousarray(block, np.float32).tobytes())  # type: ignore[union-attr]
-                except BrokenPipeError:
-                    raise failed() from None
-
-            feed(write)
+        def sink(adts: bytes) -> None:
             try:
-                enc.stdin.close()
+                mp4.stdin.write(adts)  # type: ignore[union-attr]
+                meter.stdin.write(adts)  # type: ignore[union-attr]
+            except BrokenPipeError:
+                raise failed() from None
+
+        with ParallelAacEncoder(samples, sink) as encoder:
+            feed(encoder.write)
+            encoder.finish()
+        for pipe in (mp4.stdin, meter.stdin):
+            try:
+                pipe.close()
             except BrokenPipeError:
                 pass
-            enc.wait()
-            meter.wait()
-            for t in drains:
-                t.join()
-            if enc.returncode != 0:
-                raise failed()
-            if meter.returncode != 0:
-                raise error_from_stderr(_text(meter_err), "measuring the audio", meter.returncode)
+        mp4.wait()
+        meter.wait()
+        for t in drains:
+            t.join()
+        if mp4.returncode != 0:
+            raise failed()
+        if meter.returncode != 0:
+            raise error_from_stderr(_text(meter_err), "measuring the audio", meter.returncode)
     summary = _text(meter_err)
     summary = summary[summary.rfind("Summary:"):]
     return report, EncodedAudio(_summary_value(summary, r"I:\s+(-?[\d.]+|-inf) LUFS"),
@@ -248,13 +250,6 @@ def _video_args(info: MediaInfo, aspect: str, start: float,
         ]  # fmt: skip
     return args, MuxReport(video_copied=copy, reason=reason, width=size[0], height=size[1],
                            duration=length)
-
-
-def _tee_escape(path: Path) -> str:
-    # The tee muxer reads each output as a token: | separates outputs, [ ] hold options,
-    # quotes and backslashes are its escapes. The spec reaches ffmpeg as one argv entry, so
-    # nothing else needs quoting.
-    return re.sub(r"([\\|\[\]:'])", r"\\\1", str(path))
 
 
 def _text(chunks: list[bytes]) -> str:

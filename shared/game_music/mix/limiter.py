@@ -38,6 +38,9 @@ def _interpolator() -> np.ndarray:
 
 _PHASES = _interpolator()
 _PHASES_REV = np.ascontiguousarray(_PHASES[:, ::-1].T)  # (taps, phases) for window @ phases
+# The limiter runs in float32, as the audio it limits is: half the memory traffic.
+_PHASES_32 = _PHASES.astype(np.float32)
+_PHASES_REV_32 = _PHASES_REV.astype(np.float32)
 _TAPS = _PHASES.shape[1]
 _BOUND = float(np.abs(_PHASES).sum(axis=1).max())
 #: y_k[m] (phase k of input index m) is the value at time m - _DELAY + k / OVERSAMPLE.
@@ -54,32 +57,37 @@ class _PeakStream:
 
     delay = _DELAY
 
-    def __init__(self, channels: int) -> None:
-        self._hist = np.zeros((_TAPS - 1, channels))
+    def __init__(self, channels: int, dtype: type = np.float64) -> None:
+        self._hist = np.zeros((_TAPS - 1, channels), dtype)
+        single = np.dtype(dtype) == np.float32
+        self._phases = _PHASES_32 if single else _PHASES
+        self._phases_rev = _PHASES_REV_32 if single else _PHASES_REV
 
     def push(self, x: np.ndarray, threshold: float = 0.0) -> np.ndarray:
         n = len(x)
-        ext = np.concatenate([self._hist, x])
+        ext = np.concatenate([self._hist, x.astype(self._hist.dtype, copy=False)])
         self._hist = ext[n:]
         mag = _abs_max(ext)
         # Input sample i - _DELAY sits at ext index i - _DELAY + len(hist).
         base = _TAPS - 1 - _DELAY
         peak = mag[base : base + n].copy()
-        # |interpolated value| <= L1 norm of the phase * largest |sample| in its window.
-        reach = maximum_filter1d(mag, _TAPS, origin=(_TAPS - 1) // 2)[_TAPS - 1 :]
-        cand = np.flatnonzero(reach * _BOUND >= threshold)
+        # |interpolated value| <= L1 norm of the phase * largest |sample| in its window, so
+        # only windows holding a sample of at least threshold / _BOUND can reach threshold.
+        hot = np.concatenate([[0], np.cumsum(mag >= threshold / _BOUND, dtype=np.int32)])
+        cand = np.flatnonzero(hot[_TAPS:] != hot[:-_TAPS])
         if not cand.size:
             return peak
         if cand.size > n // 4:
             for c in range(ext.shape[1]):
-                for phase in _PHASES:
+                for phase in self._phases:
                     np.maximum(peak, np.abs(np.convolve(ext[:, c], phase, "valid")), out=peak)
             return peak
         windows = sliding_window_view(ext, _TAPS, axis=0)  # (n, channels, taps), no copy
         for i in range(0, cand.size, 16384):
             idx = cand[i : i + 16384]
-            y = windows[idx] @ _PHASES_REV  # (k, channels, phases)
-            peak[idx] = np.maximum(peak[idx], np.abs(y).max(axis=(1, 2)))
+            # One flat matrix product: numpy's batched matmul over tiny matrices is slow.
+            y = windows[idx].reshape(-1, _TAPS) @ self._phases_rev  # (k * channels, phases)
+            peak[idx] = np.maximum(peak[idx], np.abs(y).reshape(len(idx), -1).max(axis=1))
         return peak
 
 
@@ -159,12 +167,12 @@ class Limiter:
         self._ceiling = 10.0 ** (ceiling_db / 20.0)
         self._window = max(2, int(round(lookahead_s * sample_rate)))
         self._release = release_db_per_s / sample_rate  # dB per sample
-        self._peaks = _PeakStream(channels)
-        self._max_hist = np.zeros(self._window - 1)
+        self._peaks = _PeakStream(channels, np.float32)
+        self._max_hist = np.zeros(self._window - 1, np.float32)
         self._rel_last = 0.0
         self._avg_hist = np.zeros(self._window - 1)
         self.latency = _DELAY + self._window - 1
-        self._delay_line = np.zeros((self.latency, channels))
+        self._delay_line = np.zeros((self.latency, channels), np.float32)
         self._to_skip = self.latency
         self._flushed = False
         self.max_reduction_db = 0.0
@@ -175,7 +183,7 @@ class Limiter:
     def process(self, block: np.ndarray) -> np.ndarray:
         if self._flushed:
             raise RuntimeError("Limiter already flushed")
-        x = np.asarray(block, np.float64)
+        x = np.asarray(block, np.float32)
         if x.ndim == 1:
             x = x[:, None]
         out = self._run(x)
@@ -186,7 +194,7 @@ class Limiter:
         return out
 
     def flush(self) -> np.ndarray:
-        out = self.process(np.zeros((self.latency, self.channels)))
+        out = self.process(np.zeros((self.latency, self.channels), np.float32))
         self._flushed = True
         return out
 
@@ -196,15 +204,16 @@ class Limiter:
             return x
         peak = self._peaks.push(x, self._ceiling)
         self.max_peak = max(self.max_peak, float(peak.max()))
-        need = np.zeros(n)
+        need = np.zeros(n, np.float32)
         over = np.flatnonzero(peak > self._ceiling)
         if over.size:
-            need[over] = 20.0 * np.log10(peak[over] / self._ceiling)
+            need[over] = 20.0 * np.log10(peak[over] / np.float32(self._ceiling))
         # Trailing max over the window (= look-ahead once the audio is delayed).
         ext = np.concatenate([self._max_hist, need])
         self._max_hist = ext[n:]
         held = maximum_filter1d(ext, self._window, origin=(self._window - 1) // 2)[-n:]
-        # Linear release: red[i] = max(held[i], red[i-1] - rate), solved with a running max.
+        # Linear release: red[i] = max(held[i], red[i-1] - rate), solved with a running max
+        # (in float64: the ramp over a long block needs the precision).
         ramp = self._release * np.arange(1, n + 1)
         red = np.maximum.accumulate(np.maximum(held + ramp, self._rel_last)) - ramp
         self._rel_last = float(red[-1])
@@ -221,7 +230,7 @@ class Limiter:
         out = ext[:n]
         act = np.flatnonzero(smooth > 0.0)
         if act.size:
-            out[act] *= (10.0 ** (-smooth[act] / 20.0))[:, None]
+            out[act] *= (10.0 ** (-smooth[act] / 20.0)).astype(np.float32)[:, None]
         return out
 
 

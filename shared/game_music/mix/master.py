@@ -130,13 +130,13 @@ def apply_master(
     channels: int = 2,
     ceiling_dbtp: float = CEILING_DBTP,
 ) -> Limiter:
-    """Gain and true-peak limiter over ``blocks``; ``write`` gets float64 blocks, together
+    """Gain and true-peak limiter over ``blocks``; ``write`` gets float32 blocks, together
     exactly as long as the input. Returns the flushed limiter (its largest reduction and the
     largest input peak it saw)."""
-    gain = 10.0 ** (gain_db / 20.0)
+    gain = np.float32(10.0 ** (gain_db / 20.0))
     limiter = Limiter(sample_rate, channels, ceiling_db=ceiling_dbtp)
     for block in blocks:
-        b = np.asarray(block, np.float64)
+        b = np.asarray(block, np.float32)
         out = limiter.process((b if b.ndim == 2 else b[:, None]) * gain)
         if len(out):
             write(out)

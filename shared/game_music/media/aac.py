@@ -95,6 +95,7 @@ class _Segment:
     err: list[bytes] = field(default_factory=list)
     threads: list[threading.Thread] = field(default_factory=list)
     closed: bool = False
+    forwarded: threading.Event = field(default_factory=threading.Event)
 
 
 class ParallelAacEncoder:
@@ -186,12 +187,12 @@ class ParallelAacEncoder:
         if k < len(self._segments):
             return self._segments[k]
         if k >= self._workers:
+            # Wait until segment k - workers is in the sink, not just encoded: when the sink
+            # is slower than the encoders (the meter on a busy machine), encoded segments
+            # would otherwise pile up in memory for the whole length of a long stream.
             done = self._segments[k - self._workers]
-            while done.proc.poll() is None:
-                try:
-                    done.proc.wait(0.1)
-                except subprocess.TimeoutExpired:
-                    self._raise_failure()
+            while not done.forwarded.wait(0.1):
+                self._raise_failure()
         lo, hi = self._feed_range(k)
         first = 0 if k == 0 else k * self._frames + 1
         end = frame_count(self.samples) if k == self._count - 1 else (k + 1) * self._frames + 1
@@ -249,6 +250,7 @@ class ParallelAacEncoder:
                     raise InternalError(f"{self._what}: the encoder wrote too few frames")
                 seg.out.clear()
                 self._sink(b"".join(keep))
+                seg.forwarded.set()
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
             with self._added:
                 if self._error is None:

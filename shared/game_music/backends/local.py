@@ -7,18 +7,19 @@ second: scipy and the synths) happen while it reads the video. Audio flows in
 fixed blocks, so memory stays flat for recordings of any length (a 3-hour stream holds a few
 blocks, never the whole PCM):
 
-1. analyse: the video pass (cuts, motion) runs on a thread while the game and voice tracks are
+1. analyse: the video pass (cuts, motion) runs beside us while the game and voice tracks are
    decoded block by block into the energy, speech and loudness meters;
 2. compose + synthesize: the music is rendered block by block into a raw temp file while its
    loudness is measured (the mix levels depend on it);
 3. plan the mix: gains per hop; the mix's loudness is predicted from the tracks' K-weighted
    energy per 100 ms and those gains (independent sources add in energy), so the mix needs no
    pass of its own;
-4. render: music, game and voice blocks are mixed, gained and true-peak limited straight into
-   one ffmpeg that encodes the AAC, muxes it with the video (copied when it fits) and tees
-   the encoded track to a meter, so the shipped track's loudness and true peak are known
-   when the file is. A prediction that missed by more than 0.5 LU, or AAC overshoot, costs
-   one more render (rare).
+4. render: music, game and voice blocks (the latter read back from the analysis pass's copy
+   on disk) are mixed, gained and true-peak limited, encoded to AAC by parallel segment
+   encoders (:mod:`game_music.media.aac`), and the one spliced stream goes to the ffmpeg
+   that muxes it with the video (copied when it fits) and to a meter, so the shipped track's
+   loudness and true peak are known when the file is. A prediction that missed by more than
+   0.5 LU, or AAC overshoot, costs one more render (rare).
 
 The audio stays PCM until that single final encode.
 """

@@ -9,8 +9,10 @@ silence, so later stages never special-case it.
 from __future__ import annotations
 
 import contextlib
+import queue
 import re
 import subprocess
+import threading
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import IO
@@ -135,14 +137,11 @@ def _blocks(
     args = _decode_args(info, index, start, n)
     stderr: list[bytes] = []
     try:
-        with open_ffmpeg(args) as proc:
+        with open_ffmpeg(args) as proc, _ReadAhead(proc.stdout, n, block_n) as ahead:
             draining = drain(proc.stderr, stderr)
-            assert proc.stdout is not None
             got = 0
-            while got < n:
-                want = min(block_n, n - got)
-                block = np.zeros((want, CHANNELS), dtype=np.float32)
-                filled = _read_into(proc.stdout, block)
+            for block, filled in ahead:
+                want = len(block)
                 if filled < want:  # ffmpeg ended early (short stream): finish with silence
                     proc.wait()
                     draining.join(timeout=5)
@@ -188,6 +187,58 @@ def _decode_args(info: MediaInfo, index: int, start: float, n: int) -> list[str]
         "-f", "f32le", "pipe:1",
     ]  # fmt: skip
     return args
+
+
+class _ReadAhead:
+    """The decoder's next blocks, read on a thread while the caller works on the current one.
+
+    A pipe holds 64 KiB, a block megabytes: read on demand, the decoder and the caller take
+    turns instead of working at the same time. Iterating gives ``(block, samples_filled)``;
+    a short fill (the stream ended) is the last.
+    """
+
+    def __init__(self, pipe: IO[bytes] | None, n: int, block_n: int, depth: int = 2) -> None:
+        assert pipe is not None
+        self._queue: queue.Queue[tuple[np.ndarray, int] | BaseException | None] = (
+            queue.Queue(maxsize=depth))
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(pipe, n, block_n), daemon=True)
+        self._thread.start()
+
+    def __enter__(self) -> _ReadAhead:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()  # the caller stops ffmpeg next, which ends a read in progress
+
+    def __iter__(self) -> Iterator[tuple[np.ndarray, int]]:
+        while (item := self._queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    def _run(self, pipe: IO[bytes], n: int, block_n: int) -> None:
+        got = 0
+        try:
+            while got < n and not self._stop.is_set():
+                want = min(block_n, n - got)
+                block = np.zeros((want, CHANNELS), dtype=np.float32)
+                filled = _read_into(pipe, block)
+                self._put((block, filled))
+                if filled < want:
+                    break
+                got += want
+        except (OSError, ValueError) as exc:  # the pipe closed under us: the caller left
+            self._put(exc)
+        self._put(None)
+
+    def _put(self, item: tuple[np.ndarray, int] | BaseException | None) -> None:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
 
 
 def _read_into(pipe: IO[bytes], block: np.ndarray) -> int:

@@ -203,23 +203,15 @@ class _TrackCache:
         if self._path is None:
             yield from self._decode()
             return
-        fh = self._path.open("wb")
-        try:
+        kept = True
+        # Unbuffered: a full disk shows in a write below, never in a flush at close.
+        with self._path.open("wb", buffering=0) as fh:
             for game, voice in self._decode():
                 self._layout.append((_rows(game), _rows(voice)))
-                if fh is not None:
-                    try:
-                        for b in (game, voice):
-                            if b is not None:
-                                fh.write(np.ascontiguousarray(b, np.float32).tobytes())
-                    except OSError:
-                        fh.close()
-                        fh = None
-                        self.drop()
+                kept = kept and _append(fh, game, voice)
                 yield game, voice
-        finally:
-            if fh is not None:
-                fh.close()
+        if not kept:
+            self.drop()
         self._complete = self._path is not None
 
     def again(self) -> Iterator[Tracks]:
@@ -236,6 +228,18 @@ class _TrackCache:
         self._path = None
         self._complete = False
 
+
+def _append(fh: BinaryIO, *blocks: np.ndarray | None) -> bool:
+    """Write the blocks; False when the disk refuses (full): the render then decodes again."""
+    try:
+        for b in blocks:
+            if b is not None:
+                data = np.ascontiguousarray(b, np.float32).data
+                if fh.write(data) != data.nbytes:
+                    return False
+    except OSError:
+        return False
+    return True
 
 
 def _rows(block: np.ndarray | None) -> int | None:

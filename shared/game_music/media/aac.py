@@ -83,18 +83,16 @@ def default_workers() -> int:
 
 @dataclass
 class _Segment:
-    """One encoder: frames ``[first, end)`` of the stream, fed samples ``[lo, hi)``."""
+    """One encoder: frames ``[first, end)`` of the stream, fed samples from ``lo`` on."""
 
     first: int
     end: int
     lo: int
-    hi: int
     proc: subprocess.Popen  # type: ignore[type-arg]
     feed: queue.Queue[bytes | None] = field(default_factory=queue.Queue)
     out: list[bytes] = field(default_factory=list)
     err: list[bytes] = field(default_factory=list)
     threads: list[threading.Thread] = field(default_factory=list)
-    closed: bool = False
     forwarded: threading.Event = field(default_factory=threading.Event)
 
 
@@ -147,8 +145,7 @@ class ParallelAacEncoder:
             a, b = max(lo, seg_lo), min(hi, seg_hi)
             if b > a:
                 seg.feed.put(data[a - lo : b - lo].tobytes())
-            if hi >= seg_hi and not seg.closed:
-                seg.closed = True
+            if hi >= seg_hi:  # segments end in order: this one, and all before it, are fed
                 seg.feed.put(None)
                 self._open_from = k + 1
         self._pos = hi
@@ -193,7 +190,7 @@ class ParallelAacEncoder:
             done = self._segments[k - self._workers]
             while not done.forwarded.wait(0.1):
                 self._raise_failure()
-        lo, hi = self._feed_range(k)
+        lo = self._feed_range(k)[0]
         first = 0 if k == 0 else k * self._frames + 1
         end = frame_count(self.samples) if k == self._count - 1 else (k + 1) * self._frames + 1
         cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
@@ -201,7 +198,7 @@ class ParallelAacEncoder:
                *ENCODE_ARGS, "-f", "adts", "pipe:1"]
         proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.PIPE)
-        seg = _Segment(first=first, end=end, lo=lo, hi=hi, proc=proc)
+        seg = _Segment(first=first, end=end, lo=lo, proc=proc)
         feeder = threading.Thread(target=self._feed, args=(seg,), daemon=True)
         feeder.start()
         seg.threads = [feeder, drain(proc.stdout, seg.out), drain(proc.stderr, seg.err)]

@@ -228,9 +228,10 @@ class _ReadAhead:
                 if filled < want:
                     break
                 got += want
-        except (OSError, ValueError) as exc:  # the pipe closed under us: the caller left
+        except BaseException as exc:  # noqa: BLE001 - raised again in the caller's thread
             self._put(exc)
-        self._put(None)
+        finally:
+            self._put(None)  # whatever happened, the caller never waits forever
 
     def _put(self, item: tuple[np.ndarray, int] | BaseException | None) -> None:
         while not self._stop.is_set():

@@ -11,9 +11,10 @@ Timing rules, because copied streams keep their own timestamps:
   video duration from), so a video that starts late (MKV/FLV/TS offsets, B-frame delay) stays
   in sync: ffmpeg shifts all of the input's streams by the same start time;
 - the output lasts exactly the video's duration: the audio is padded and trimmed to it
-  (``apad=whole_dur`` + ``atrim``) and ``-t`` caps the file. ``-shortest`` is never used (it
-  truncated copied video in some ffmpeg releases); the AAC encoder's priming samples are
-  covered by the MP4 edit list ffmpeg writes.
+  (``apad=whole_dur`` + ``atrim`` with ``-t`` for a WAV; streamed PCM is counted out exactly
+  and the copied AAC's last frame shortened, see :func:`.aac.adts_input`). ``-shortest`` is
+  never used (it truncated copied video in some ffmpeg releases); the AAC encoder's priming
+  samples are covered by the MP4 edit list ffmpeg writes.
 - a source range (``start_s``/``end_s``) is cut on the input side. A copied stream can only
   start on a keyframe, so a range that starts between keyframes is re-encoded instead of
   starting early or with a frozen picture.
@@ -32,8 +33,7 @@ import av
 import numpy as np
 
 from .._errors import OutputNotWritable
-from .aac import ENCODE_ARGS as AAC_ARGS
-from .aac import ParallelAacEncoder, adts_input
+from .aac import ENCODE_ARGS, ParallelAacEncoder, adts_input
 from .audio import SAMPLE_RATE, samples_for
 from .ffmpeg import drain, error_from_stderr, open_ffmpeg, run_ffmpeg
 from .probe import MediaInfo, probe
@@ -44,6 +44,8 @@ ASPECT_RATIOS = {"16:9": Fraction(16, 9), "9:16": Fraction(9, 16), "1:1": Fracti
 X264_PRESET = "veryfast"
 X264_CRF = 20
 MAX_TRUE_PEAK_DBTP = -1.0
+# Integrated loudness and true peak, read from the summary ebur128 prints at the end.
+_METER = ("-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-")
 _ASPECT_TOLERANCE = 0.01
 # Video codecs a QuickTime MOV can carry as they are (for the PCM variant).
 _MOV_CODECS = frozenset({"h264", "hevc", "prores", "dnxhd", "mjpeg", "mpeg4", "av1"})
@@ -182,8 +184,7 @@ def mux_pcm(
     write_mp4 = [*_input_args(info, adts_in, start, length), *video,
                  "-c:a", "copy", *adts_trim,
                  "-movflags", "+faststart", "-f", "mp4", str(output)]
-    check = ["-nostats", "-f", "aac", "-i", "pipe:0",
-             "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"]
+    check = ["-nostats", "-f", "aac", "-i", "pipe:0", *_METER]
     what = f"writing {output.name}"
     with open_ffmpeg(write_mp4, stdin=True, stdout=False) as mp4, \
             open_ffmpeg(check, stdin=True, stdout=False, loglevel="info") as meter:
@@ -220,10 +221,7 @@ def mux_pcm(
             raise failed()
         if meter.returncode != 0:
             raise error_from_stderr(_text(meter_err), "measuring the audio", meter.returncode)
-    summary = _text(meter_err)
-    summary = summary[summary.rfind("Summary:"):]
-    return report, EncodedAudio(_summary_value(summary, r"I:\s+(-?[\d.]+|-inf) LUFS"),
-                                _summary_value(summary, r"Peak:\s+(-?[\d.]+|-inf) dBFS"))
+    return report, _measured(_text(meter_err))
 
 
 def _range(info: MediaInfo, duration: float | None, start_s: float | None,
@@ -311,7 +309,7 @@ def _encode_aac(wav: Path, out: Path, length: float, max_true_peak: float | None
         af = f"apad=whole_dur={length:.6f},atrim=end={length:.6f}"
         if gain_db:
             af += f",volume={gain_db:.2f}dB"
-        run_ffmpeg(["-i", str(wav), "-map", "0:a:0", *AAC_ARGS,
+        run_ffmpeg(["-i", str(wav), "-map", "0:a:0", *ENCODE_ARGS,
                     "-ar", str(SAMPLE_RATE), "-ac", "2", "-af", af, "-t", f"{length:.6f}",
                     "-f", "mp4", str(out)], what="encoding the audio")
 
@@ -325,11 +323,15 @@ def _encode_aac(wav: Path, out: Path, length: float, max_true_peak: float | None
 
 def audio_true_peak(path: Path) -> float:
     """True peak (dBTP) of a file's first audio stream as ffmpeg's ebur128 measures it."""
-    stderr = run_ffmpeg(["-nostats", "-i", str(path), "-map", "0:a:0",
-                         "-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-"],
+    stderr = run_ffmpeg(["-nostats", "-i", str(path), "-map", "0:a:0", *_METER],
                         what="measuring the audio")
+    return _measured(stderr).true_peak_dbtp
+
+
+def _measured(stderr: str) -> EncodedAudio:
     summary = stderr[stderr.rfind("Summary:"):]
-    return _summary_value(summary, r"Peak:\s+(-?[\d.]+|-inf) dBFS")
+    return EncodedAudio(_summary_value(summary, r"I:\s+(-?[\d.]+|-inf) LUFS"),
+                        _summary_value(summary, r"Peak:\s+(-?[\d.]+|-inf) dBFS"))
 
 
 def _drop_after(length: float, info: MediaInfo) -> list[str]:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from game_music.analysis.cuts import analyse_video
+from game_music.analysis.cuts import (
+    VideoAnalysis,
+    analyse_video,
+    read_video,
+    video_analysis,
+)
 from game_music.analysis.result import hop_count
 from game_music.media.ffmpeg import run_ffmpeg
 from game_music.media.probe import probe
@@ -89,3 +95,52 @@ def test_progress_is_monotonic_and_finishes(tmp_path: Path) -> None:
     seen: list[float] = []
     analyse_video(info, hop_count(info.duration), progress=seen.append)
     assert seen and seen[-1] == 1.0 and seen == sorted(seen)
+
+
+def _same(a: VideoAnalysis, b: VideoAnalysis) -> None:
+    assert a.cuts == b.cuts
+    np.testing.assert_array_equal(a.motion, b.motion)
+    assert a.brightness == b.brightness
+
+
+@pytest.mark.parametrize(
+    ("codec", "ext", "fps"),
+    [("x264", ".mkv", 30), ("x264", ".mp4", 60), ("vp9", ".webm", 30),
+     ("x264", ".mkv", [30, 24, 30, 24, 30, 24, 30])],
+    ids=["x264-mkv", "x264-mp4-60fps", "vp9-webm", "vfr-mkv"],
+)
+def test_halves_read_at_once_join_into_the_whole(tmp_path: Path, codec: str, ext: str,
+                                                 fps: int | list[int]) -> None:
+    path = tmp_path / f"scenes{ext}"
+    scene_clip(path, DURATIONS, codec=codec, fps=fps)
+    info = probe(path)
+    n = hop_count(info.duration)
+    whole = read_video(info)
+    expected = video_analysis([whole], info, n)
+    assert expected.cuts  # the comparison below is about something
+    key_times = whole.packets.time[whole.packets.key]
+    # Mid-GOP, exactly on a keyframe, and right after one.
+    for split in (info.duration / 2, float(key_times[2]), float(key_times[2]) + 0.01):
+        first = read_video(info, stop_at=split, threads=False)
+        second = read_video(info, start_at=split, threads=False)
+        assert first.stop_key is not None and first.stop_key == second.first_key
+        assert len(first.packets.time) + len(second.packets.time) == len(whole.packets.time)
+        assert len(first.thumbs) + len(second.thumbs) == len(whole.thumbs)
+        _same(video_analysis([first, second], info, n), expected)
+
+
+def test_parts_that_do_not_meet_are_not_trusted(tmp_path: Path) -> None:
+    path = tmp_path / "scenes.mkv"
+    scene_clip(path, DURATIONS)
+    info = probe(path)
+    n = hop_count(info.duration)
+    expected = analyse_video(info, n)
+    first = read_video(info, stop_at=info.duration / 2)
+    second = read_video(info, start_at=info.duration / 2)
+    # As if the container had seeked past the keyframe where the first part stopped.
+    loose = dataclasses.replace(second, first_key=(second.first_key or 0) + 1)
+    _same(video_analysis([first, loose], info, n), expected)
+    # A second part that found nothing at all, while the first stopped early.
+    empty = dataclasses.replace(second, packets=dataclasses.replace(
+        second.packets, time=second.packets.time[:0]), thumbs=[], first_key=None)
+    _same(video_analysis([first, empty], info, n), expected)

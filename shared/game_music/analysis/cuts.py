@@ -20,7 +20,9 @@ normalised to 0..1 within the file; ``brightness`` the mean luma of the keyframe
 
 from __future__ import annotations
 
+import bisect
 import math
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -56,7 +58,7 @@ class VideoAnalysis:
 
 @dataclass(frozen=True)
 class _Packets:
-    """Video packets in presentation order."""
+    """Video packets (in presentation order once the parts are joined)."""
 
     time: np.ndarray  # seconds from the start of the video
     size: np.ndarray  # bytes
@@ -73,26 +75,33 @@ def analyse_video(
     info: MediaInfo, n_hops: int, progress: Callable[[float], None] | None = None
 ) -> VideoAnalysis:
     """Find cuts and derive the motion curve (``n_hops`` values) and brightness of ``info``."""
-    packets, thumbs = _read(info, progress)
-    cuts = find_cuts(packets, thumbs, info.video.codec)
-    motion = _motion(packets, n_hops)
-    if thumbs:
-        brightness = float(np.mean([t.luma.mean() for t in thumbs]) / 255.0)
-    else:
-        brightness = 0.5
-    if progress:
-        progress(1.0)
-    return VideoAnalysis(cuts, motion, brightness)
+    return video_analysis([read_video(info, progress)], info, n_hops)
 
 
-def _read(
-    info: MediaInfo, progress: Callable[[float], None] | None
-) -> tuple[_Packets, list[_Thumb]]:
-    """Demux every video packet (sizes, flags, times) and decode the keyframes, small."""
-    times: list[float] = []
-    sizes: list[int] = []
-    keys: list[bool] = []
+@dataclass(frozen=True)
+class VideoPart:
+    """What :func:`read_video` read of a stretch of the video (see :func:`video_analysis`)."""
+
+    packets: _Packets  # in the order read (decode order)
+    thumbs: list[_Thumb]
+    first_key: int | None  # timestamp of the keyframe the part starts with (None: from 0)
+    stop_key: int | None  # ... and of the keyframe it stopped before (None: read to the end)
+
+
+def read_video(
+    info: MediaInfo, progress: Callable[[float], None] | None = None, *,
+    start_at: float | None = None, stop_at: float | None = None, threads: bool = True,
+) -> VideoPart:
+    """Demux every video packet (sizes, flags, times) and decode the keyframes, small.
+
+    A part of the video is read from the first keyframe at or after ``start_at`` seconds to
+    the first keyframe at or after ``stop_at`` (exclusive); two parts split at the same time
+    meet at the same keyframe, so they can be read at once and joined.
+    """
+    times, sizes, keys = array("d"), array("q"), bytearray()
     thumbs: list[_Thumb] = []
+    first_key: int | None = None
+    stop_key: int | None = None
     try:
         container = av.open(str(info.path), metadata_errors="ignore")
     except av.error.FFmpegError:
@@ -102,35 +111,76 @@ def _read(
             stream = container.streams[info.video.index]
             ctx = stream.codec_context
             ctx.skip_frame = "NONKEY"  # the decoder drops everything but keyframes
-            ctx.thread_type = "AUTO"
+            # Thumbnails average 8x8 samples: deblocking would change nothing they show.
+            ctx.options = {"skip_loop_filter": "all"}
+            if threads:
+                ctx.thread_type = "AUTO"
             tb = float(stream.time_base or 1 / 1000)
             start = info.start_time
+            begin = 0.0 if start_at is None else start_at
+            end = info.duration if stop_at is None else stop_at
+            seeking = start_at is not None
+            if seeking:
+                container.seek(int((start_at + start) / tb), backward=True, stream=stream)
             step = max(1, int(float(info.video.fps or 30)))  # progress about once a second
             try:
                 for i, packet in enumerate(container.demux(stream)):
                     ts = packet.pts if packet.pts is not None else packet.dts
                     if ts is None or not packet.size:
                         continue
-                    times.append(ts * tb - start)
+                    t = ts * tb - start
+                    if packet.is_keyframe:
+                        if seeking and t >= start_at - 1e-9:  # type: ignore[operator]
+                            seeking, first_key = False, ts
+                        if stop_at is not None and t >= stop_at - 1e-9 and not seeking:
+                            stop_key = ts
+                            break
+                    if seeking:
+                        continue
+                    times.append(t)
                     sizes.append(packet.size)
                     keys.append(packet.is_keyframe)
                     if packet.is_keyframe:
                         thumbs.extend(_decode(ctx, packet, tb, start))
-                    if progress and i % step == 0 and info.duration > 0:
-                        progress(min(0.95, times[-1] / info.duration * 0.95))
+                    if progress and i % step == 0 and end > begin:
+                        progress(min(0.95, max(0.0, (t - begin) / (end - begin)) * 0.95))
                 thumbs.extend(_decode(ctx, None, tb, start))
             except av.error.FFmpegError:
                 pass  # a damaged tail: keep what was read (recordings cut off by a crash)
     except KeyboardInterrupt:
         raise Cancelled("interrupted") from None
-    order = np.argsort(np.asarray(times, dtype=np.float64), kind="stable")
+    if progress:
+        progress(1.0)
     packets = _Packets(
-        time=np.asarray(times, dtype=np.float64)[order],
-        size=np.asarray(sizes, dtype=np.float64)[order],
-        key=np.asarray(keys, dtype=bool)[order],
+        time=np.frombuffer(times, np.float64),
+        size=np.frombuffer(sizes, np.int64).astype(np.float64),
+        key=np.frombuffer(keys, np.bool_) if keys else np.zeros(0, bool),
     )
-    thumbs.sort(key=lambda t: t.time)
-    return packets, thumbs
+    return VideoPart(packets, thumbs, first_key, stop_key)
+
+
+def video_analysis(parts: list[VideoPart], info: MediaInfo, n_hops: int) -> VideoAnalysis:
+    """Cuts, motion and brightness from the parts :func:`read_video` read, in order. Parts
+    that do not meet at the same keyframe (a container that seeks loosely) are not trusted:
+    the whole video is read again in one go."""
+    joined = all(a.stop_key == b.first_key for a, b in zip(parts, parts[1:], strict=False))
+    if not joined:
+        parts = [read_video(info)]
+    time = np.concatenate([p.packets.time for p in parts])
+    order = np.argsort(time, kind="stable")
+    packets = _Packets(
+        time=time[order],
+        size=np.concatenate([p.packets.size for p in parts])[order],
+        key=np.concatenate([p.packets.key for p in parts])[order],
+    )
+    thumbs = sorted((t for p in parts for t in p.thumbs), key=lambda t: t.time)
+    cuts = find_cuts(packets, thumbs, info.video.codec)
+    motion = _motion(packets, n_hops)
+    if thumbs:
+        brightness = float(np.mean([t.luma.mean() for t in thumbs]) / 255.0)
+    else:
+        brightness = 0.5
+    return VideoAnalysis(cuts, motion, brightness)
 
 
 def _decode(
@@ -210,7 +260,7 @@ def find_cuts(packets: _Packets, thumbs: list[_Thumb], codec: str = "") -> tuple
         return ()
     candidates: list[Cut] = []
     thumb_times = np.array([t.time for t in thumbs])
-    strong: list[float] = []  # keyframe cuts confirmed by the pictures
+    strong: list[float] = []  # keyframe cuts confirmed by the pictures, in time order
 
     def change_at(t: float) -> float | None:
         """Picture change from the keyframe before ``t`` to the one at or after it; None when
@@ -221,7 +271,11 @@ def find_cuts(packets: _Packets, thumbs: list[_Thumb], codec: str = "") -> tuple
         if j <= 0 or j >= len(thumbs):
             return None
         before, after = thumb_times[j - 1], thumb_times[j]
-        if any(before + 1e-3 < c <= after + 1e-3 and abs(c - t) > MIN_GAP_S for c in strong):
+        # Confirmed cuts between the two keyframes, other than one at t itself: the first
+        # and last of them are the farthest from t (``strong`` is in time order).
+        lo = bisect.bisect_right(strong, before + 1e-3)
+        hi = bisect.bisect_right(strong, after + 1e-3)
+        if lo < hi and (strong[lo] < t - MIN_GAP_S or strong[hi - 1] > t + MIN_GAP_S):
             return None
         return picture_change(thumbs[j - 1].luma, thumbs[j].luma)
 
@@ -254,6 +308,7 @@ def find_cuts(packets: _Packets, thumbs: list[_Thumb], codec: str = "") -> tuple
     # 3. A regular keyframe counts when the picture changed a lot since the previous one and
     # nothing found above explains it (a cut that happens to land on the GOP boundary).
     found = np.array(sorted(c.time for c in candidates))
+    locate = _locator(packets)
     for prev_t, t in regular:
         i = np.searchsorted(found, prev_t + MIN_GAP_S)  # not the previous cut's aftermath
         if i < len(found) and found[i] < t - 1e-3:
@@ -261,28 +316,35 @@ def find_cuts(packets: _Packets, thumbs: list[_Thumb], codec: str = "") -> tuple
         change = change_at(t)
         if change is not None and change >= REGULAR_MIN_CHANGE:
             # Encoders with hidden reference frames place keyframes on cuts themselves.
-            at = t if codec in _HIDDEN_REFERENCE_CODECS else _locate(packets, prev_t, t)
+            at = t if codec in _HIDDEN_REFERENCE_CODECS else locate(prev_t, t)
             candidates.append(Cut(at, round(0.6 * change, 3)))
 
     return _merge(candidates)
 
 
-def _locate(packets: _Packets, prev_t: float, t: float) -> float:
-    """Where in the GOP (prev_t, t] the picture most likely changed: the sharpest jump of the
-    frame size inside it, or the keyframe itself when there is none."""
+def _locator(packets: _Packets) -> Callable[[float, float], float]:
+    """``locate(prev_t, t)``: where in the GOP (prev_t, t] the picture most likely changed:
+    the sharpest jump of the frame size inside it, or the keyframe itself when there is none.
+    The running medians are worked out once, on the first call that needs them."""
     w = max(3, int(round(0.1 * _fps(packets))))
-    lo, hi = np.searchsorted(packets.time, [prev_t + 1e-6, t + 1e-6])
-    if hi - lo < 2 * w:
-        return t
-    x = _fill_nan(np.where(packets.key, np.nan, np.log(np.maximum(packets.size, 1.0))))
-    j = np.arange(max(lo + w, w), min(hi, len(x) - w + 1))
-    if not len(j):
-        return t
-    # Medians, so that one big reference frame (VP9 golden frames) is not a "jump".
-    med = np.median(np.lib.stride_tricks.sliding_window_view(x, w), axis=1)  # x[i:i+w]
-    diff = np.abs(med[j] - med[j - w])
-    best = int(np.argmax(diff))
-    return float(packets.time[j[best]]) if diff[best] >= math.log(2.0) else t
+    medians: list[np.ndarray] = []
+
+    def locate(prev_t: float, t: float) -> float:
+        lo, hi = np.searchsorted(packets.time, [prev_t + 1e-6, t + 1e-6])
+        n = len(packets.time)
+        j = np.arange(max(lo + w, w), min(hi, n - w + 1))
+        if hi - lo < 2 * w or not len(j):
+            return t
+        if not medians:
+            x = _fill_nan(np.where(packets.key, np.nan, np.log(np.maximum(packets.size, 1.0))))
+            # Medians, so that one big reference frame (VP9 golden frames) is not a "jump".
+            medians.append(np.median(np.lib.stride_tricks.sliding_window_view(x, w), axis=1))
+        med = medians[0]  # med[i]: median of x[i:i+w]
+        diff = np.abs(med[j] - med[j - w])
+        best = int(np.argmax(diff))
+        return float(packets.time[j[best]]) if diff[best] >= math.log(2.0) else t
+
+    return locate
 
 
 def _size_spikes(

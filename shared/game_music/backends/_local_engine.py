@@ -11,14 +11,13 @@ import math
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 import numpy as np
 
 from .._errors import InternalError
 from .._fork import Beside, can_fork
 from ..analysis import EnergyMeter, SpeechDetector, hop_count
-from ..analysis.cuts import VideoAnalysis
 from ..analysis.energy import fit_length
 from ..analysis.result import HOP_S, Analysis, Cut
 from ..events import ProgressFn
@@ -43,6 +42,9 @@ from ..music import compose_music
 from ..request import MusicRequest
 from .base import RenderOptions, RenderResult
 
+if TYPE_CHECKING:
+    from .local import VideoPass
+
 BLOCK_S = 10.0
 CHANNELS = 2
 _FRAME = 4 * CHANNELS  # bytes per stereo float32 sample
@@ -63,7 +65,7 @@ def render(
     progress: ProgressFn,
     options: RenderOptions,
     span: tuple[float, float],
-    video: Beside[VideoAnalysis],
+    video: VideoPass,
 ) -> RenderResult:
     """Render ``span`` of ``media``; ``video`` is the video pass, already running."""
     start, end = span
@@ -268,7 +270,7 @@ def _analyse(
     end: float,
     tracks: Callable[[], Iterator[Tracks]],
     levels: LevelMeter,
-    video: Beside[VideoAnalysis],
+    video: VideoPass,
     progress: Callable[[float], None],
 ) -> Analysis:
     """Audio curves and track loudness from one streaming decode, while the video pass that

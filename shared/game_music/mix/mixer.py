@@ -209,16 +209,19 @@ class Mixer:
         g = np.interp(t, self._times, self._music_lin)
         if self._fading(t[0], t[-1]):
             g *= self._fade(t)
-        placed = (music * g[:, None]).astype(np.float32)
-        mix = placed.astype(np.float64)
+        # float32 throughout, as the tracks are: a sum of three needs no more.
+        placed = music.astype(np.float32, copy=False) * g.astype(np.float32)[:, None]
+        mix = placed.copy()
         if game_block is not None and not self.plan.game_muted:
-            game = _stereo(_fit_len(game_block, n))
+            game = _stereo(_fit_len(game_block, n)).astype(np.float32, copy=False)
             if self._game_lin is not None:
-                game = game * np.interp(t, self._times, self._game_lin)[:, None]
-            mix = mix + game
+                gain = np.interp(t, self._times, self._game_lin).astype(np.float32)
+                mix += game * gain[:, None]
+            else:
+                mix += game
         if voice_block is not None:
-            mix = mix + _stereo(_fit_len(voice_block, n))
-        return MixBlock(mix=mix.astype(np.float32), music=placed)
+            mix += _stereo(_fit_len(voice_block, n)).astype(np.float32, copy=False)
+        return MixBlock(mix=mix, music=placed)
 
     def predicted_lufs(
         self, music: np.ndarray, game: np.ndarray | None, voice: np.ndarray | None,

@@ -24,12 +24,10 @@ from __future__ import annotations
 
 import os
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
 
 import av
 import numpy as np
@@ -39,9 +37,6 @@ from .aac import ENCODE_ARGS, ParallelAacEncoder, adts_input
 from .audio import SAMPLE_RATE, samples_for
 from .ffmpeg import drain, error_from_stderr, open_ffmpeg, run_ffmpeg
 from .probe import MediaInfo, probe
-
-if TYPE_CHECKING:
-    from ..mix.limiter import TruePeakMeter
 
 MAX_LANDSCAPE = (1920, 1080)
 MAX_PORTRAIT = (1080, 1920)
@@ -189,21 +184,14 @@ def mux_pcm(
     write_mp4 = [*_input_args(info, adts_in, start, length), *video,
                  "-c:a", "copy", *adts_trim,
                  "-movflags", "+faststart", "-f", "mp4", str(output)]
-    # The meter decodes the AAC and measures its loudness; the true peak of the decoded
-    # audio is measured here, on a thread (ebur128's own true peak cost 2.5x as much CPU).
-    from ..mix.limiter import TruePeakMeter  # here: scipy, which the engine has loaded
-
-    check = ["-nostats", "-f", "aac", "-i", "pipe:0", "-af", "ebur128=framelog=quiet",
-             "-f", "f32le", "-ac", "2", "pipe:1"]
+    check = ["-nostats", "-f", "aac", "-i", "pipe:0", *_METER]
     what = f"writing {output.name}"
     with open_ffmpeg(write_mp4, stdin=True, stdout=False) as mp4, \
-            open_ffmpeg(check, stdin=True, stdout=True, loglevel="info") as meter:
+            open_ffmpeg(check, stdin=True, stdout=False, loglevel="info") as meter:
         assert mp4.stdin is not None and meter.stdin is not None
         mp4_err: list[bytes] = []
         meter_err: list[bytes] = []
-        peaks = TruePeakMeter(2, np.float32)
-        drains = [drain(mp4.stderr, mp4_err), drain(meter.stderr, meter_err),
-                  _measure_peaks(meter.stdout, peaks)]
+        drains = [drain(mp4.stderr, mp4_err), drain(meter.stderr, meter_err)]
 
         def failed() -> Exception:
             mp4.wait()
@@ -233,25 +221,7 @@ def mux_pcm(
             raise failed()
         if meter.returncode != 0:
             raise error_from_stderr(_text(meter_err), "measuring the audio", meter.returncode)
-    loudness = _measured(_text(meter_err)).integrated_lufs
-    return report, EncodedAudio(loudness, round(peaks.peak_db, 2))
-
-
-def _measure_peaks(pipe: IO[bytes] | None, meter: TruePeakMeter) -> threading.Thread:
-    """Feed the decoded float32 stereo PCM from ``pipe`` to ``meter`` on a thread."""
-
-    def run() -> None:
-        assert pipe is not None
-        rest = b""
-        while chunk := pipe.read(1 << 20):
-            data = rest + chunk
-            whole = len(data) // 8 * 8
-            meter.add(np.frombuffer(data[:whole], np.float32).reshape(-1, 2))
-            rest = data[whole:]
-
-    t = threading.Thread(target=run, daemon=True)
-    t.start()
-    return t
+    return report, _measured(_text(meter_err))
 
 
 def _range(info: MediaInfo, duration: float | None, start_s: float | None,

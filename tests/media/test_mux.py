@@ -188,3 +188,49 @@ def test_pcm_mov_copies_video(mkv_1080: MediaInfo, work: Path) -> None:
 def test_missing_output_folder_is_an_output_error(mkv_1080: MediaInfo, work: Path) -> None:
     with pytest.raises(OutputNotWritable):
         mux(mkv_1080, work / "m.wav", work / "no-such-dir" / "x.mp4")
+
+
+def _tone_feed(seconds: float, level: float) -> object:
+    t = np.arange(int(round(seconds * SR))) / SR
+    # An eighth of the sample rate, 22.5 degrees off: every sample misses the crest.
+    x = level * np.sin(2 * np.pi * (SR / 8) * t + np.pi / 8)
+    pcm = np.stack([x, x], axis=1).astype(np.float32)
+
+    def feed(write: object) -> None:
+        for a in range(0, len(pcm), 7 * SR):
+            write(pcm[a : a + 7 * SR])  # type: ignore[operator]
+
+    return feed
+
+
+def test_streamed_mux_measures_what_ebur128_reads_on_the_stream(mkv_1080: MediaInfo,
+                                                                 work: Path) -> None:
+    from game_music.media.mux import audio_true_peak, mux_pcm
+
+    out, adts = work / "streamed.mp4", work / "streamed.aac"
+    _, measured = mux_pcm(mkv_1080, out, _tone_feed(mkv_1080.video.duration, 0.4))
+    run_ffmpeg(["-i", str(out), "-map", "0:a", "-c", "copy", "-f", "adts", str(adts)])
+    stderr = run_ffmpeg(["-nostats", "-f", "aac", "-i", str(adts), "-af",
+                         "ebur128=peak=true:framelog=quiet", "-f", "null", "-"])
+    summary = stderr[stderr.rfind("Summary:"):]
+    ebur128 = float(summary.split("Peak:")[1].split()[0])
+    lufs = float(summary.split("I:")[1].split()[0])
+    assert measured.true_peak_dbtp == pytest.approx(ebur128, abs=0.06)  # printed in 0.1 dB
+    assert measured.integrated_lufs == pytest.approx(lufs, abs=0.05)
+    with av.open(str(out)) as c:
+        decoded = np.concatenate([f.to_ndarray() for f in c.decode(c.streams.audio[0])], axis=1)
+    assert measured.true_peak_dbtp > 20 * np.log10(np.abs(decoded).max()) + 0.4  # inter-sample
+    assert audio_true_peak(out) <= measured.true_peak_dbtp + 0.4  # the MP4 reads up to 0.3 more
+
+
+def test_a_failing_peak_meter_is_an_error_not_a_stall(mkv_1080: MediaInfo, work: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    from game_music.media.mux import mux_pcm
+    from game_music.mix.limiter import TruePeakMeter
+
+    def broken(self: TruePeakMeter, block: np.ndarray) -> None:
+        raise MemoryError("no room for the meter")
+
+    monkeypatch.setattr(TruePeakMeter, "add", broken)
+    with pytest.raises(MemoryError, match="no room"):
+        mux_pcm(mkv_1080, work / "broken.mp4", _tone_feed(mkv_1080.video.duration, 0.4))

@@ -223,7 +223,7 @@ class _ReadAhead:
             while got < n and not self._stop.is_set():
                 want = min(block_n, n - got)
                 block = np.zeros((want, CHANNELS), dtype=np.float32)
-                filled = _read_into(pipe, block)
+                filled = read_into(pipe, block)
                 self._put((block, filled))
                 if filled < want:
                     break
@@ -242,7 +242,7 @@ class _ReadAhead:
                 continue
 
 
-def _read_into(pipe: IO[bytes], block: np.ndarray) -> int:
+def read_into(pipe: IO[bytes], block: np.ndarray) -> int:
     """Fill ``block`` from ``pipe``; return how many whole samples were read."""
     view = memoryview(block.reshape(-1).view(np.uint8))
     total = 0

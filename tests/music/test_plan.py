@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from game_music.music.notes import NOISE, PULSE1, PULSE2, ROLE, TRIANGLE
+from game_music.music.channels import NOISE, PULSE1, PULSE2, TRIANGLE
+from game_music.music.notes import ROLE
 from game_music.request import MusicRequest
 
 from .helpers import SR, compose, ramp

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from game_music.music import styles_band
+from game_music.music import channels
+from game_music.music.arrange import lofi as lofi_arrangement
 from game_music.music.notes import NOTE_DTYPE, ROLE
 from game_music.music.synth.guitar import power_chord_voice
 from game_music.music.synth.orchestra import strings_voice
@@ -90,10 +91,10 @@ def test_lofi_is_dusty_and_swung() -> None:
     # Off-beat sixteenths land late by (swing - 50 %) of a sixteenth's pair; on-beats stay put.
     assert swung.sum() >= 8
     assert (grid[swung] % 2 == 1).all() and (grid[~swung] % 2 == 0).all()
-    assert np.allclose(late[swung], (styles_band.SWING - 0.5) * 2.0, atol=0.02)
+    assert np.allclose(late[swung], (lofi_arrangement.SWING - 0.5) * 2.0, atol=0.02)
     assert (np.abs(late[~swung]) < 0.01).all()
     # ...and chords are 7ths/9ths: at least four pitch classes sound in a chord bar.
-    keys = notes[np.isin(notes["ch"], styles_band.CH_KEYS)]
+    keys = notes[np.isin(notes["ch"], channels.CH_KEYS)]
     first = keys[keys["start"] < keys["start"].min() + plan.beat_s * SR / 2]
     assert len(first) == 4 and len({int(p) % 12 for p in first["pitch"]}) == 4
 
@@ -108,7 +109,7 @@ def test_ambient_is_sparse_and_slow() -> None:
     assert onsets_per_s(amb) < 0.35 * onsets_per_s(rock)
     n = amb.notes(0, amb.num_samples)
     outro = amb.plan.beat_to_sample(amb.plan.bar_beat[amb.plan.sections[-1].first_bar])
-    pads = n[np.isin(n["ch"], styles_band.CH_PADS) & (n["start"] < outro)]
+    pads = n[np.isin(n["ch"], channels.CH_PADS) & (n["start"] < outro)]
     bar = amb.plan.beat_s * 4 * SR
     assert np.median(pads["dur"]) >= 1.9 * bar  # chords change every two bars or more
     drums = n[np.isin(n["role"], [ROLE[r] for r in ("snare", "tom")])]
@@ -154,5 +155,5 @@ def test_orchestral_strings_bow_in_slowly() -> None:
     # Timpani mark the start of each loud section.
     comp = _piece("orchestral")
     n = comp.notes(0, comp.num_samples)
-    timp = n[n["ch"] == styles_band.CH_TIMPANI]
+    timp = n[n["ch"] == channels.CH_TIMPANI]
     assert len(timp) >= 1

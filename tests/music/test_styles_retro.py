@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from game_music.music.notes import NOTE_DTYPE, PULSE2, ROLE, TRIANGLE
+from game_music.music.channels import PULSE2, TRIANGLE
+from game_music.music.notes import NOTE_DTYPE, ROLE
 from game_music.music.synth.fm import FMSynth
 from game_music.music.synth.gameboy import WAVES, GameBoySynth, wave_hz
 from game_music.request import MusicRequest

@@ -7,7 +7,7 @@ how the piece is cut into blocks.
 
 from __future__ import annotations
 
-from .render import Composition, compose_music
+from .composition import Composition, compose_music
 from .styles import STYLE_INFO
 
 __all__ = ["STYLE_INFO", "Composition", "compose_music"]

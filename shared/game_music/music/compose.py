@@ -13,8 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import theory
-from .notes import NOISE, PULSE1, PULSE2, TRIANGLE, NoteBuilder, monophonic
-from .plan import S_SECTION, S_THEME, Plan, Section, rng
+from .arrange import ARRANGEMENTS
+from .channels import NOISE, PULSE1, PULSE2, TRIANGLE
+from .notes import NoteBuilder, monophonic
+from .plan import Plan, Section
+from .streams import S_SECTION, S_THEME, rng
 
 # Rhythm cells over half a bar (8 sixteenths): (onset, length) pairs.
 _CELLS = (
@@ -109,8 +112,9 @@ def compose_section(plan: Plan, index: int) -> np.ndarray:
     _Writer(plan, sec, theme, r, nb).write()
     spb = plan.beat_s * plan.sample_rate
     notes = monophonic(nb.table(spb, plan.num_samples))
-    if plan.style.arrange is not None:
-        notes = monophonic(plan.style.arrange(plan, index, notes))
+    arrangement = ARRANGEMENTS.get(plan.style.name)
+    if arrangement is not None:
+        notes = monophonic(arrangement(plan, index, notes))
     return notes
 
 

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-# Channels of the chip (other styles map their instruments onto these four voices too).
-PULSE1, PULSE2, TRIANGLE, NOISE = 0, 1, 2, 3
 ROLES = ("pad", "arp", "lead", "counter", "bass", "kick", "snare", "hat", "crash", "tom", "final")
 ROLE = {name: i for i, name in enumerate(ROLES)}
 

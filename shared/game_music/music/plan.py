@@ -17,6 +17,7 @@ from ..analysis.result import Analysis
 from ..request import MusicRequest
 from . import theory
 from .auto_style import choose_style
+from .streams import S_HARMONY, S_KEY, S_TEMPO, rng
 from .styles import MAJOR_MOODS, MOOD_TEMPO, Style, resolve
 from .theory import Chord
 
@@ -29,14 +30,6 @@ _KIND_INTENSITY = {"intro": 1, "A": 2, "B": 2, "bridge": 1, "climax": 3, "outro"
 STRONG_CUT = 0.5
 
 
-def rng(seed: int, *keys: int) -> np.random.Generator:
-    """An independent, reproducible stream for one purpose (never global state)."""
-    ss = np.random.SeedSequence(seed & 0xFFFF_FFFF_FFFF_FFFF, spawn_key=tuple(keys))
-    return np.random.Generator(np.random.PCG64(ss))
-
-
-# Stream ids for rng(): one per purpose so adding a draw in one place changes nothing elsewhere.
-S_TEMPO, S_KEY, S_HARMONY, S_THEME, S_SECTION = 1, 2, 3, 4, 5
 
 
 @dataclass(frozen=True)

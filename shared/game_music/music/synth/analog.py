@@ -25,7 +25,8 @@ from functools import lru_cache
 import numpy as np
 from scipy import signal
 
-from ..notes import NOISE, PULSE1, PULSE2, ROLE, TRIANGLE
+from ..channels import NOISE, PULSE1, PULSE2, TRIANGLE
+from ..notes import ROLE
 from . import fx
 
 _LN2_1200 = np.log(2.0) / 1200.0

@@ -13,7 +13,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import signal
 
-from ..notes import NOISE, PULSE1, PULSE2, TRIANGLE
+from ..channels import NOISE, PULSE1, PULSE2, TRIANGLE
 
 CPU_HZ = 1_789_773.0  # NTSC
 NOISE_PERIODS = np.array(

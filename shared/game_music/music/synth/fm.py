@@ -20,7 +20,8 @@ from collections import OrderedDict
 import numpy as np
 from scipy import signal
 
-from ..notes import NOISE, ROLE
+from ..channels import NOISE
+from ..notes import ROLE
 from . import fx
 from .analog import Drums, hz, sine
 

@@ -15,7 +15,8 @@ from functools import lru_cache
 import numpy as np
 from scipy import signal
 
-from ..notes import NOISE, PULSE1, PULSE2, ROLE, TRIANGLE
+from ..channels import NOISE, PULSE1, PULSE2, TRIANGLE
+from ..notes import ROLE
 from . import fx
 from .chip import ChipSynth, smooth_steps
 

@@ -210,7 +210,7 @@ def _bus_sos(sr: int) -> np.ndarray:
 
 
 def rock_synth(sample_rate: int, bpm: float) -> BandSynth:
-    from ..styles_band import CH_GTR_L, CH_GTR_R, CH_HAT2, CH_KICK2
+    from ..channels import CH_GTR_L, CH_GTR_R, CH_HAT2, CH_KICK2
 
     voices: dict[int | str, Voice] = {
         CH_GTR_L: power_chord_voice(0, drive=14.0, pan=-0.9, gain=0.6),

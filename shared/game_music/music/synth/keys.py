@@ -260,7 +260,7 @@ def _lofi_bus(x: np.ndarray, sr: int) -> np.ndarray:
 
 
 def lofi_synth(sample_rate: int, bpm: float) -> BandSynth:
-    from ..styles_band import CH_KEYS
+    from ..channels import CH_KEYS
 
     voices: dict[int | str, Voice] = {
         **{
@@ -299,7 +299,7 @@ def _ambient_bus(x: np.ndarray, sr: int) -> np.ndarray:
 
 
 def ambient_synth(sample_rate: int, bpm: float) -> BandSynth:
-    from ..styles_band import CH_DRONE, CH_ECHO, CH_PADS
+    from ..channels import CH_DRONE, CH_ECHO, CH_PADS
 
     voices: dict[int | str, Voice] = {
         **{

@@ -12,6 +12,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import signal
 
+from ..channels import CH_CELLI, CH_STRINGS, CH_TIMPANI, CH_VIOLINS
 from .band import (
     F32,
     LOOP_S,
@@ -35,10 +36,6 @@ from .band import (
 from .drums import kit_voice, timpani_voice
 
 # Extra channels written by the orchestral arrangement.
-CH_STRINGS = (4, 5, 6, 7)
-CH_TIMPANI = 8
-CH_VIOLINS = 9  # the melody in violins (otherwise horns)
-CH_CELLI = 10  # ostinato
 
 
 def _vol(note) -> float:

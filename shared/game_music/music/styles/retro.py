@@ -1,7 +1,7 @@
-"""Retro and electronic styles: gameboy, fm16, synthwave, edm.
+"""Retro and electronic styles as data: gameboy, fm16, synthwave, edm.
 
 Each is data for the shared composer (tempo range, progressions, drum patterns, registers)
-plus a synth factory. Patterns use the grid of ``styles.CHIP_DRUMS``: (kick, snare, hat) over
+plus a synth factory. Patterns use the grid of ``base.CHIP_DRUMS``: (kick, snare, hat) over
 16 sixteenths, "x" hit, "o" open hat, "m" metallic.
 """
 
@@ -11,31 +11,30 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Any
 
-from ..request import MOODS
-from . import styles
-from .styles import BRIDGES, CADENCES, MOOD_PROGRESSIONS, DrumPattern, Style
+from ...request import MOODS
+from .base import BRIDGES, CADENCES, MOOD_PROGRESSIONS, DrumPattern, Style
 
 
 def _gameboy_synth(sample_rate: int, bpm: float) -> Any:
-    from .synth.gameboy import GameBoySynth
+    from ..synth.gameboy import GameBoySynth
 
     return GameBoySynth(sample_rate, bpm)
 
 
 def _fm_synth(sample_rate: int, bpm: float) -> Any:
-    from .synth.fm import FMSynth
+    from ..synth.fm import FMSynth
 
     return FMSynth(sample_rate, bpm)
 
 
 def _synthwave_synth(sample_rate: int, bpm: float) -> Any:
-    from .synth.analog import synthwave_synth
+    from ..synth.analog import synthwave_synth
 
     return synthwave_synth(sample_rate, bpm)
 
 
 def _edm_synth(sample_rate: int, bpm: float) -> Any:
-    from .synth.analog import edm_synth
+    from ..synth.analog import edm_synth
 
     return edm_synth(sample_rate, bpm)
 
@@ -210,6 +209,3 @@ RETRO_STYLES = (
         registers=_regs(lead=(64, 86), arp=(60, 79), pad=(55, 74)),
     ),
 )
-
-for _style in RETRO_STYLES:
-    styles.register(_style)

@@ -1,9 +1,8 @@
-"""Styles as data: tempo range, progressions by mood, drum patterns, layers, and a synth.
+"""What a style is: tempo range, progressions by mood, drum patterns, registers, a synth.
 
-A style is pluggable: register a :class:`Style` whose ``synth`` builds the instrument set. The
-composer is shared (it writes notes in roles: pad, arp, lead, counter, bass, drums), the style
-decides how fast, in which harmonies and with which patterns, and its synth decides the sound.
-Styles without a synth are listed (``implemented: False``) and fall back to chiptune.
+The composer is shared (it writes notes in roles: pad, arp, lead, counter, bass, drums); the
+style decides how fast, in which harmonies and with which patterns, and its synth decides the
+sound. The tables here are the defaults the styles start from.
 """
 
 from __future__ import annotations
@@ -12,8 +11,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
-
-from ..request import MOODS, STYLES
 
 MAJOR_MOODS = frozenset({"heroic", "triumphant", "calm", "happy", "playful"})
 
@@ -99,9 +96,6 @@ class Style:
     cadences: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: CADENCES)
     drums: Mapping[int, tuple[DrumPattern, ...]] = field(default_factory=lambda: CHIP_DRUMS)
     layers: tuple[str, ...] = LAYERS
-    # Optional (plan, section index, notes) -> notes: a style re-voices the composer's parts
-    # (chords on extra channels, swing, orchestration). None keeps the notes as written.
-    arrange: Callable[[Any, int, Any], Any] | None = None
     # Registers (MIDI) per role: where the composer writes each part.
     registers: Mapping[str, tuple[int, int]] = field(
         default_factory=lambda: MappingProxyType(
@@ -127,106 +121,3 @@ class Style:
             "moods": list(self.moods),
             "implemented": self.implemented,
         }
-
-
-def _chip_synth(sample_rate: int, bpm: float) -> Any:
-    from .synth.chip import ChipSynth
-
-    return ChipSynth(sample_rate, bpm)
-
-
-_REGISTRY: dict[str, Style] = {}
-
-
-def register(style: Style) -> None:
-    """Add or replace a style (other styles plug in here)."""
-    if style.name not in STYLES:
-        raise ValueError(f"unknown style {style.name!r}")
-    _REGISTRY[style.name] = style
-    STYLE_INFO[style.name] = style.info()
-
-
-def get(name: str) -> Style:
-    return _REGISTRY[name]
-
-
-def resolve(name: str | None) -> tuple[Style, bool]:
-    """The style to play for ``name`` and whether it fell back to chiptune."""
-    if name is not None and name in _REGISTRY and _REGISTRY[name].implemented:
-        return _REGISTRY[name], False
-    return _REGISTRY["chiptune"], name is not None
-
-
-STYLE_INFO: dict[str, dict[str, Any]] = {}
-
-for _style in (
-    Style(
-        "chiptune",
-        "NES-era 8-bit: two pulse channels with duty cycles, triangle bass, noise "
-        "drums, fast arpeggios and echo.",
-        ("pulse 1 (lead)", "pulse 2 (arpeggio/echo)", "triangle (bass)", "noise (drums)"),
-        (120, 170),
-        MOODS,
-        synth=_chip_synth,
-    ),
-    Style(
-        "gameboy",
-        "Handheld 4-bit: two pulses, a 32-step wavetable, noise; thin, panned.",
-        ("pulse 1", "pulse 2", "wave channel", "noise"),
-        (110, 150),
-        MOODS,
-    ),
-    Style(
-        "fm16",
-        "16-bit console FM: slap FM bass, brass, bells, sampled drums.",
-        ("FM bass", "FM brass", "FM bells", "PCM drums"),
-        (110, 160),
-        MOODS,
-    ),
-    Style(
-        "synthwave",
-        "80s analog synths: detuned saws, arpeggios, gated snare, big reverb.",
-        ("saw lead", "pad", "arp", "bass", "drum machine"),
-        (80, 118),
-        ("heroic", "tense", "calm", "dark", "sad", "mysterious", "triumphant"),
-    ),
-    Style(
-        "orchestral",
-        "Epic/RPG: strings, brass, timpani, choir-like pads, hall reverb.",
-        ("strings", "brass", "timpani", "choir pad"),
-        (70, 140),
-        MOODS,
-    ),
-    Style(
-        "lofi",
-        "Lo-fi hip hop: swung drums, electric piano 7th chords, vinyl noise.",
-        ("e-piano", "bass", "swung drums", "vinyl"),
-        (70, 90),
-        ("calm", "sad", "happy", "mysterious", "playful"),
-    ),
-    Style(
-        "ambient",
-        "Exploration pads, slow harmony, sparse bells, little percussion.",
-        ("pads", "bells", "drone"),
-        (60, 90),
-        ("calm", "mysterious", "sad", "dark"),
-    ),
-    Style(
-        "rock",
-        "Distorted power-chord guitars, bass, live drums; metal for shooters.",
-        ("guitars", "bass", "drums"),
-        (120, 180),
-        ("heroic", "tense", "dark", "triumphant", "happy"),
-    ),
-    Style(
-        "edm",
-        "Electronic dance, drum and bass, dubstep: supersaws, sub bass, risers.",
-        ("supersaw", "sub bass", "drums", "risers"),
-        (120, 175),
-        ("heroic", "tense", "happy", "triumphant", "dark", "playful"),
-    ),
-):
-    register(_style)
-
-from . import styles_band  # noqa: E402,F401,I001
-from . import styles_retro  # noqa: E402,F401

@@ -260,7 +260,7 @@ def cmd_styles(args: argparse.Namespace) -> int:
     from .music import STYLE_INFO
 
     if args.json:
-        print(json.dumps(STYLE_INFO, ensure_ascii=False, indent=2))
+        print(json.dumps(dict(STYLE_INFO), ensure_ascii=False, indent=2))
         return 0
     for name, info in STYLE_INFO.items():
         lo, hi = info.get("tempo_range", ("?", "?"))

@@ -144,7 +144,7 @@ def _fade(*fields: str) -> Handler:
 
 
 def _tempo_set(m: re.Match[str]) -> list[Effect]:
-    return [Effect("tempo_bpm", "set", _numbers(m.group())[0])]
+    return [Effect("tempo_bpm", "set", _numbers(m.group())[0], 3)]   # a number beats "fast"
 
 
 def _tempo_rel(m: re.Match[str]) -> list[Effect]:
@@ -156,7 +156,7 @@ def _tempo_rel(m: re.Match[str]) -> list[Effect]:
 
 
 def _volume_pct(m: re.Match[str]) -> list[Effect]:
-    return [Effect("music_volume", "set", _numbers(m.group())[0] / 100)]
+    return [Effect("music_volume", "set", _numbers(m.group())[0] / 100, 3)]  # beats "quiet"
 
 
 def _volume_bare(m: re.Match[str]) -> list[Effect]:
@@ -242,7 +242,7 @@ def _sources() -> list[tuple[str, str, Handler]]:
                       f"\\s+(?:\\S+\\s+){{0,3}}?(?:{t('by')}\\s*)?{NUM}\\s*{t('db')}"
                       f"|{sign}{lead}{NUM}\\s*{t('db')}"
                       f"(?:\\s*(?:(?P<down>{t('quieter')})|(?P<up>{t('louder')})))?", _volume_db),
-        ("volume", f"{t('volume')}\\s*{opt_at}{NUM}(?!\\s*(?:{pct}|[\\d.,]|{t('db')}))",
+        ("volume", f"{t('volume')}\\s*{opt_at}{NUM}(?!\\s*(?:{pct}|[\\d.,:]|{t('db')}|{t('bpm')}|{sec_or_min}))",
          _volume_bare),
         ("seed", f"{t('seed')}\\s*(?:#|no\\.?|nr\\.?|number|n°|=|:)?\\s*\\d+", _seed),
     ]

@@ -3,10 +3,11 @@
 Only words the exact pass left unexplained are looked at, and only Latin words of five
 letters or more: one edit (an adjacent swap counts as one) for words under eight letters,
 two for longer ones, the first letter kept (people rarely mistype it), and no guess when two
-different words are equally close.  Words in ``fuzzy.ordinary`` (real words one typo away
-from a style, "horse" / "house") are never changed, and words in ``fuzzy.never`` are never
-guessed.  rapidfuzz is imported on the first prompt that needs it, so importing the parser
-stays cheap.
+different words are equally close (unless only one of them is as long as the typed word:
+swapped letters, the commonest typo, keep the length).  Words in ``fuzzy.ordinary`` (real
+words one typo away from a style, "horse" / "house") are never changed, and words in
+``fuzzy.never`` are never guessed.  rapidfuzz is imported on the first prompt that needs
+it, so importing the parser stays cheap.
 """
 
 from __future__ import annotations
@@ -61,8 +62,11 @@ def repair(word: str) -> str | None:
     limit = 1 if len(squeezed) < 8 else 2
     found = process.extract(squeezed, _vocabulary().get(squeezed[0], ()), scorer=OSA.distance,
                             score_cutoff=limit, limit=2)
-    if not found or len(found) > 1 and found[0][1] == found[1][1]:
+    if not found:
         return None
+    if len(found) > 1 and found[0][1] == found[1][1]:
+        same_length = [w for w, _, _ in found if len(w) == len(squeezed)]
+        return same_length[0] if len(same_length) == 1 else None  # a swap keeps the length
     return str(found[0][0])
 
 

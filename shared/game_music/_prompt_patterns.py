@@ -209,6 +209,7 @@ def _sources() -> list[tuple[str, str, Handler]]:
     sign = f"(?:(?:(?P<minus>-|{t('minus')})|(?P<plus>\\+|{t('plus')}))\\s*)?"
     pct = f"(?:%|{t('percent')})"
     opt_at = f"(?:{t('at')}\\s*)?"
+    adj = f"(?:{t('fade_adj')}\\s*)?"              # "quick 1 second fade": not a tempo
     fill = f"(?:{t('fill')}\\s*)?"                 # "stop at the 3 minute mark"
     skip = f"(?:{t('no_music')})\\s*(?:{t('prep')}\\s*)?(?:{t('fill')}\\s*)?"
     fade_tail = f"\\s*(?:{t('over')}\\s*)?(?:{t('fill')}\\s*)?(?:{t('last')}\\s*)?{durb}"
@@ -224,11 +225,12 @@ def _sources() -> list[tuple[str, str, Handler]]:
         ("from", f"{t('from')}\\s*{fill}{durb}(?:\\s*{t('from_post')})?"
                  f"|{lead}{dur}\\s*{t('from_post')}", _from),
         ("until", f"{t('until')}\\s*{fill}{durb}|{lead}{dur}\\s*{t('until_post')}", _until),
-        ("fade_in", f"{t('fade_in')}{fade_tail}|{lead}{dur}\\s*{t('fade_in')}", _fade("fade_in_s")),
-        ("fade_out", f"{t('fade_out')}{fade_tail}|(?:{t('last')}\\s*)?{lead}{dur}\\s*"
+        ("fade_in", f"{t('fade_in')}{fade_tail}|{adj}{lead}{dur}\\s*{t('fade_in')}",
+         _fade("fade_in_s")),
+        ("fade_out", f"{t('fade_out')}{fade_tail}|(?:{t('last')}\\s*)?{adj}{lead}{dur}\\s*"
                      f"(?:{t('over')}\\s*)?{t('fade_out')}",
          _fade("fade_out_s")),
-        ("fade_both", f"{t('fade_both')}{fade_tail}|{lead}{dur}\\s*{t('fade_both')}",
+        ("fade_both", f"{t('fade_both')}{fade_tail}|{adj}{lead}{dur}\\s*{t('fade_both')}",
          _fade("fade_in_s", "fade_out_s")),
         ("tempo_rel", f"{lead}{NUM}\\s*(?:(?P<pct>{pct})|{t('bpm')})\\s*"
                       f"(?:(?P<up>{t('faster')})|(?P<down>{t('slower')}))", _tempo_rel),

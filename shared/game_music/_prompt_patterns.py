@@ -144,7 +144,7 @@ def _fade(*fields: str) -> Handler:
 
 
 def _tempo_set(m: re.Match[str]) -> list[Effect]:
-    return [Effect("tempo_bpm", "set", _numbers(m.group())[0])]
+    return [Effect("tempo_bpm", "set", _numbers(m.group())[0], 3)]   # a number beats "fast"
 
 
 def _tempo_rel(m: re.Match[str]) -> list[Effect]:
@@ -156,7 +156,7 @@ def _tempo_rel(m: re.Match[str]) -> list[Effect]:
 
 
 def _volume_pct(m: re.Match[str]) -> list[Effect]:
-    return [Effect("music_volume", "set", _numbers(m.group())[0] / 100)]
+    return [Effect("music_volume", "set", _numbers(m.group())[0] / 100, 3)]  # beats "quiet"
 
 
 def _volume_bare(m: re.Match[str]) -> list[Effect]:
@@ -209,6 +209,8 @@ def _sources() -> list[tuple[str, str, Handler]]:
     sign = f"(?:(?:(?P<minus>-|{t('minus')})|(?P<plus>\\+|{t('plus')}))\\s*)?"
     pct = f"(?:%|{t('percent')})"
     opt_at = f"(?:{t('at')}\\s*)?"
+    adj = f"(?:{t('fade_adj')}\\s*)?"              # "quick 1 second fade": not a tempo
+    fill = f"(?:{t('fill')}\\s*)?"                 # "stop at the 3 minute mark"
     skip = f"(?:{t('no_music')})\\s*(?:{t('prep')}\\s*)?(?:{t('fill')}\\s*)?"
     fade_tail = f"\\s*(?:{t('over')}\\s*)?(?:{t('fill')}\\s*)?(?:{t('last')}\\s*)?{durb}"
     return [
@@ -220,13 +222,15 @@ def _sources() -> list[tuple[str, str, Handler]]:
         ("skip_last", f"{skip}{last}|{last}\\s*{t('no_music_post')}", _skip_last),
         ("first", first, _first),
         ("last", last, _last),
-        ("from", f"{t('from')}\\s*{durb}(?:\\s*{t('from_post')})?|{lead}{dur}\\s*{t('from_post')}",
-         _from),
-        ("until", f"{t('until')}\\s*{durb}|{lead}{dur}\\s*{t('until_post')}", _until),
-        ("fade_in", f"{t('fade_in')}{fade_tail}|{lead}{dur}\\s*{t('fade_in')}", _fade("fade_in_s")),
-        ("fade_out", f"{t('fade_out')}{fade_tail}|{lead}{dur}\\s*{t('fade_out')}",
+        ("from", f"{t('from')}\\s*{fill}{durb}(?:\\s*{t('from_post')})?"
+                 f"|{lead}{dur}\\s*{t('from_post')}", _from),
+        ("until", f"{t('until')}\\s*{fill}{durb}|{lead}{dur}\\s*{t('until_post')}", _until),
+        ("fade_in", f"{t('fade_in')}{fade_tail}|{adj}{lead}{dur}\\s*{t('fade_in')}",
+         _fade("fade_in_s")),
+        ("fade_out", f"{t('fade_out')}{fade_tail}|(?:{t('last')}\\s*)?{adj}{lead}{dur}\\s*"
+                     f"(?:{t('over')}\\s*)?{t('fade_out')}",
          _fade("fade_out_s")),
-        ("fade_both", f"{t('fade_both')}{fade_tail}|{lead}{dur}\\s*{t('fade_both')}",
+        ("fade_both", f"{t('fade_both')}{fade_tail}|{adj}{lead}{dur}\\s*{t('fade_both')}",
          _fade("fade_in_s", "fade_out_s")),
         ("tempo_rel", f"{lead}{NUM}\\s*(?:(?P<pct>{pct})|{t('bpm')})\\s*"
                       f"(?:(?P<up>{t('faster')})|(?P<down>{t('slower')}))", _tempo_rel),
@@ -242,7 +246,9 @@ def _sources() -> list[tuple[str, str, Handler]]:
                       f"\\s+(?:\\S+\\s+){{0,3}}?(?:{t('by')}\\s*)?{NUM}\\s*{t('db')}"
                       f"|{sign}{lead}{NUM}\\s*{t('db')}"
                       f"(?:\\s*(?:(?P<down>{t('quieter')})|(?P<up>{t('louder')})))?", _volume_db),
-        ("volume", f"{t('volume')}\\s*{opt_at}{NUM}(?!\\s*(?:{pct}|[\\d.,]|{t('db')}))",
+        # a bare number after "volume"/"music at" is a level unless a unit says otherwise
+        ("volume", f"{t('volume')}\\s*{opt_at}{NUM}"
+                   f"(?!\\s*(?:{pct}|[\\d.,:]|{t('db')}|{t('bpm')}|{sec_or_min}))",
          _volume_bare),
         ("seed", f"{t('seed')}\\s*(?:#|no\\.?|nr\\.?|number|n°|=|:)?\\s*\\d+", _seed),
     ]

@@ -45,8 +45,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._errors import UsageError
+from ._prompt_fuzzy import repaired
 from ._prompt_patterns import Effect, patterns
-from ._prompt_words import digits_view, fold, normalize, phrase_groups, stopword_regex
+from ._prompt_words import digits_view, fold, normalize, phrase_groups, stopword_regex, term
 from .request import MusicRequest
 
 MAX_PROMPT_CHARS = 2000
@@ -167,6 +168,35 @@ def _leftovers(original: str, folded: str, taken: bytearray) -> tuple[str, ...]:
     return tuple(out)
 
 
+_NEGATED = {("duck_voice", True): False, ("game_audio", "mute"): "keep",
+            ("game_audio", "duck"): "keep"}
+
+
+@functools.cache
+def _negator_regex() -> re.Pattern[str]:
+    """A negation right before a phrase ("don't", "no need to", "não", "不要"), ending there."""
+    return re.compile("(?:" + term("negator") + r")[\s\-]*(?:\S+[\s\-]+){0,2}?$")
+
+
+def _negated(matches: list[_Match], folded: str) -> list[_Match]:
+    """Flip voice ducking and game-audio changes that a negation governs.
+
+    "don't lower the music when I talk" turns ducking off, "no need to mute the game" keeps
+    the game audio; other effects of a negated phrase are dropped (nothing is set by it).
+    """
+    out: list[_Match] = []
+    prev_end = 0
+    for m in matches:
+        flips = [e for e in m.effects if (e.field, e.value) in _NEGATED]
+        window = folded[prev_end:m.start]
+        if flips and _negator_regex().search(window[-40:]):
+            m = _Match(m.start, m.end, tuple(
+                Effect(e.field, "set", _NEGATED[(e.field, e.value)], 3) for e in flips))
+        out.append(m)
+        prev_end = m.end
+    return out
+
+
 def _resolve(matches: list[_Match], base: MusicRequest) -> dict[str, Any]:
     best: dict[str, tuple[int, int, Any]] = {}        # field -> (strength, -order, value)
     relative: list[Effect] = []
@@ -219,8 +249,15 @@ def parse_prompt(text: str | None, base: MusicRequest | None = None) -> MusicReq
                          f"keep it under {MAX_PROMPT_CHARS}")
     folded = fold(original)
     matches, taken = _claim(folded)
-    changes = _tidy(_resolve(matches, base), base)
-    return base.replace(**changes, unrecognized=_leftovers(original, folded, taken))
+    leftovers = _leftovers(original, folded, taken)
+    if leftovers:                             # typos: repair the unexplained words, read again
+        fixed, fixes = repaired(original, leftovers)
+        if fixes:
+            original, folded = fixed, fold(fixed)
+            matches, taken = _claim(folded)
+            leftovers = _leftovers(original, folded, taken)
+    changes = _tidy(_resolve(_negated(matches, folded), base), base)
+    return base.replace(**changes, unrecognized=leftovers)
 
 
 # --- explanation ------------------------------------------------------------------------------

@@ -51,6 +51,14 @@ def pip_install(py: Path) -> None:
     cmd = [str(py), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", target]
     if subprocess.run(cmd, check=False).returncode != 0:
         sys.exit("[game-music] pip could not install the package (see the messages above)")
+    # The SoundFont renderer declares pyaudio (live playback, which the engine never uses),
+    # and pyaudio only builds where PortAudio's headers are: install it without its
+    # dependencies. Without it the recorded-instrument styles play synthesized instruments.
+    cmd = [str(py), "-m", "pip", "install", "--disable-pip-version-check", "-q", "--no-deps",
+           "tinysoundfont>=0.3.7"]
+    if subprocess.run(cmd, check=False).returncode != 0:
+        say("could not install tinysoundfont: orchestral, rock and lofi will play "
+            "synthesized instruments")
 
 
 def load_host(name: str) -> ModuleType | None:

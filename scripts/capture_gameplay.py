@@ -36,7 +36,8 @@ def capture(name: str, seconds: float, out: Path, extra: list[str], display: int
         env = dict(os.environ, DISPLAY=f":{display}", HOME=tmp, SDL_AUDIODRIVER="disk",
                    SDL_DISKAUDIOFILE=str(raw))  # fmt: skip
         xvfb = subprocess.Popen(
-            ["Xvfb", f":{display}", "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24", "-nolisten", "tcp"]
+            ["Xvfb", f":{display}", "-screen", "0", f"{SCREEN[0]}x{SCREEN[1]}x24",
+             "-nolisten", "tcp"]
         )
         try:
             time.sleep(1.0)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import os
@@ -90,6 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     add.add_argument("--seed", type=int, help="another number gives another take")
     add.add_argument("--preview", action="store_true", help="render only the first 20 s, fast")
     add.add_argument("--json", action="store_true", help="JSON-line events on stdout")
+    snd = add.add_argument_group("sound (local engine)")
+    snd.add_argument("--soundfont", type=Path, metavar="SF2",
+                     help="play the recorded-instrument styles from this SoundFont (.sf2/.sf3)")
+    snd.add_argument("--no-accents", action="store_true",
+                     help="no hits on the clip's big moments")
     bat = add.add_argument_group("batches (a folder or several recordings)")
     bat.add_argument("-j", "--jobs", type=_jobs_arg, default=DEFAULT_JOBS,
                      help=f"videos processed at the same time (default {DEFAULT_JOBS})")
@@ -205,6 +211,8 @@ def cmd_add(args: argparse.Namespace) -> int:
             preview=args.preview,
             stem_path=args.stem.absolute() if args.stem else None,
             pcm_mov_path=args.pcm_mov.absolute() if args.pcm_mov else None,
+            soundfont=args.soundfont.expanduser().absolute() if args.soundfont else None,
+            accents=not args.no_accents,
         )
         if args.start or args.end:
             options = _with_range(options, inp, args)
@@ -239,10 +247,7 @@ def _with_range(options: RenderOptions, inp: Path, args: argparse.Namespace) -> 
     end = _range_to_seconds(args.end, fps or 30.0)
     if start is not None and end is not None and end <= start:
         raise UsageError("--end must be after --start")
-    return RenderOptions(
-        preview=options.preview, start_s=start, end_s=end,
-        stem_path=options.stem_path, pcm_mov_path=options.pcm_mov_path,
-    )
+    return dataclasses.replace(options, start_s=start, end_s=end)
 
 
 def cmd_explain(args: argparse.Namespace) -> int:

@@ -49,6 +49,30 @@ def _modules() -> list[Check]:
     return checks
 
 
+def _soundfont() -> Check:
+    """The bank the recorded-instrument styles play, and whether it and its renderer load."""
+    try:
+        from importlib.metadata import version
+
+        from .music.synth.bank import choose_bank
+        from .music.synth.sf2file import SoundFontFile, SoundFontFormatError
+
+        choice = choose_bank()
+        try:
+            renderer = f"tinysoundfont {version('tinysoundfont')}"
+        except Exception:  # noqa: BLE001
+            return ("soundfont", False, "tinysoundfont is not installed: orchestral, rock and "
+                    "lofi play synthesized instruments (install.py installs it)")
+        try:
+            with SoundFontFile(choice.path) as sf:
+                n = len(sf.presets())
+        except SoundFontFormatError as exc:
+            return ("soundfont", False, f"{choice.describe()}: {exc}; the bundled bank plays")
+        return ("soundfont", True, f"{choice.describe()}, {n} presets; {renderer}")
+    except Exception as exc:  # noqa: BLE001
+        return ("soundfont", False, str(exc))
+
+
 def _hosts() -> list[Check]:
     checks: list[Check] = []
     for modname in ("obs_install", "resolve_install"):
@@ -63,7 +87,7 @@ def _hosts() -> list[Check]:
 def collect() -> list[Check]:
     return [
         ("game-music", True, __version__), _ffmpeg(), _config(),
-        ("data folder", True, str(data_dir())), *_modules(), *_hosts(),
+        ("data folder", True, str(data_dir())), *_modules(), _soundfont(), *_hosts(),
     ]
 
 

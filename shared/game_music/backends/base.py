@@ -20,6 +20,8 @@ class RenderOptions:
     end_s: float | None = None
     stem_path: Path | None = None  # also write the music stem (WAV) here
     pcm_mov_path: Path | None = None  # also write a PCM-audio MOV variant here
+    soundfont: Path | None = None  # the user's SoundFont for the recorded-instrument styles
+    accents: bool = True  # hits on the clip's big moments (local engine)
 
 
 PREVIEW_SECONDS = 20.0

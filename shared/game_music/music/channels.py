@@ -13,6 +13,8 @@ PULSE1, PULSE2, TRIANGLE, NOISE = 0, 1, 2, 3
 # Orchestral: a four-part string section, timpani, the melody in violins, a celli ostinato.
 CH_STRINGS = (4, 5, 6, 7)
 CH_TIMPANI, CH_VIOLINS, CH_CELLI = 8, 9, 10
+# ... and the brass section's chords (swells into big downbeats, marcato stabs).
+CH_BRASS = 15
 # Lo-fi: four e-piano voices.
 CH_KEYS = (4, 5, 6, 7)
 # Ambient: four pads, a drone, an echo pair for the bells (CH_ECHO and CH_ECHO + 1).

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -27,8 +28,9 @@ _CHUNK_CACHE = 4
 
 
 class Composition:
-    def __init__(self, plan: Plan, synth: Any) -> None:
+    def __init__(self, plan: Plan, synth: Any, bank: Any = None) -> None:
         self.plan = plan
+        self.bank = bank  # the SoundFont the style plays (a ``BankChoice``), or None
         self.sample_rate = plan.sample_rate
         self.num_samples = plan.num_samples
         self._synth = synth
@@ -51,7 +53,12 @@ class Composition:
 
     @property
     def summary(self) -> dict[str, Any]:
-        return self.plan.summary()
+        out = self.plan.summary()
+        if self.bank is not None:
+            out["instruments"] = {"soundfont": self.bank.name, "source": self.bank.source}
+        elif self.plan.style.sampled is not None:
+            out["instruments"] = {"soundfont": None, "source": "synthesized"}
+        return out
 
     # -- notes --------------------------------------------------------------------------------
     def _section_notes(self, i: int) -> np.ndarray:
@@ -140,11 +147,25 @@ def compose_music(
     duration: float,
     seed: int = 0,
     sample_rate: int = 48000,
+    soundfont: str | Path | None = None,
+    sampled: bool = True,
 ) -> Composition:
-    """Plan and prepare the music for ``duration`` seconds; audio comes from ``render``."""
+    """Plan and prepare the music for ``duration`` seconds; audio comes from ``render``.
+
+    Styles of recorded instruments play them from ``soundfont`` (else the bank chosen by
+    ``synth.bank.choose_bank``); ``sampled=False`` or no playable bank: their synthesized
+    instruments."""
     if not math.isfinite(duration) or duration < 0:
         raise InternalError(f"music duration must be a finite number of seconds, not {duration}")
     if not 8000 <= int(sample_rate) <= 384000:
         raise InternalError(f"unsupported music sample rate {sample_rate}")
     plan = make_plan(analysis, request, duration=duration, seed=int(seed), sample_rate=sample_rate)
-    return Composition(plan, plan.style.synth(sample_rate, plan.bpm))
+    style = plan.style
+    if sampled and style.sampled is not None:
+        from .synth.bank import choose_bank
+        from .synth.sampled import sampled_synth
+
+        made = sampled_synth(style.sampled, sample_rate, plan.bpm, choose_bank(soundfont))
+        if made is not None:
+            return Composition(plan, made[0], made[1])
+    return Composition(plan, style.synth(sample_rate, plan.bpm))

@@ -7,6 +7,10 @@ import numpy as np
 ROLES = ("pad", "arp", "lead", "counter", "bass", "kick", "snare", "hat", "crash", "tom", "final")
 ROLE = {name: i for i, name in enumerate(ROLES)}
 
+# Articulations: the ``mode`` of a band style's note, which a sampled voice plays on its own
+# preset (a string section's tremolo and pizzicato, a guitar's palm mute as MARCATO).
+LEGATO, MARCATO, TREMOLO, PIZZICATO = 0, 1, 2, 3
+
 NOTE_DTYPE = np.dtype(
     [
         ("start", np.int64),  # first sample
@@ -26,6 +30,7 @@ NOTE_DTYPE = np.dtype(
         ("mode", np.int8),  # noise: 1 = short (metallic) LFSR mode
         ("fade", np.int8),  # 1: the envelope reaches silence exactly at the note's end
         ("aux", np.float64),  # noise: LFSR start offset
+        ("swell", np.float32),  # sampled voices: a crescendo from this level (0: none)
     ]
 )
 
@@ -57,6 +62,7 @@ class NoteBuilder:
         mode: int = 0,
         fade: bool = False,
         aux: float = 0.0,
+        swell: float = 0.0,
     ) -> None:
         if length <= 0 or vol <= 0:
             return
@@ -79,6 +85,7 @@ class NoteBuilder:
                 mode,
                 int(fade),
                 aux,
+                swell,
             )
         )
 

@@ -122,6 +122,33 @@ def fade_final(a: Arr, notes: np.ndarray) -> np.ndarray:
     return notes
 
 
+def humanize(a: Arr, notes: np.ndarray, *, timing: float = 0.008, level: float = 0.35,
+             keep_time: np.ndarray | None = None) -> np.ndarray:
+    """Players are never on the grid: each note early or late by a few ms (``timing``, the
+    standard deviation in seconds) and a little louder or softer (``level`` in the table's
+    0..15 steps), from the section's own random stream, so a seed always plays the same
+    take. Notes in ``keep_time`` (drums that must lock to the beat) keep their onsets."""
+    notes = notes.copy()
+    n = len(notes)
+    if not n:
+        return notes
+    dt = np.clip(a.r.normal(0.0, timing, n), -2.5 * timing, 2.5 * timing)
+    if keep_time is not None:
+        dt[keep_time] *= 0.25
+    shift = np.rint(dt * a.p.sample_rate).astype(np.int64)
+    # A note stays in its bar: the renderer finds it by its section, and the plan's bar
+    # decisions (no melody while someone talks) hold for what is heard.
+    starts = notes["start"]
+    bar = np.clip(a.bar_of(starts), 0, len(a.bar_s) - 1)
+    lo = a.bar_s[bar]
+    hi = np.append(a.bar_s, a.p.num_samples)[bar + 1] - 1
+    inside = starts >= int(a.bar_s[a.sec.first_bar])
+    notes["start"][inside] = np.clip(starts + shift, lo, hi)[inside]
+    vol = notes["vol"] + a.r.normal(0.0, level, n)
+    notes["vol"] = np.clip(vol, 0.5, 15.0)
+    return notes[np.lexsort((notes["ch"], notes["start"]))]
+
+
 def legato(notes: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Hold the selected notes until the next one on their channel (the synth cuts there)."""
     notes = notes.copy()

@@ -38,6 +38,7 @@ ORCHESTRAL = Style(
     (70, 140),
     MOODS,
     synth=lambda sr, bpm: _synth("orchestra", sr, bpm),
+    sampled="orchestra",
     progressions=_progs(
         heroic=("I V vi IV", "I bVII IV I", "vi IV I V", "I iii IV V", "I V bVII IV"),
         triumphant=("I IV V I", "I bVI bVII I", "I V vi IV", "IV V iii vi"),
@@ -80,6 +81,7 @@ LOFI = Style(
     (70, 90),
     ("calm", "sad", "happy", "mysterious", "playful"),
     synth=lambda sr, bpm: _synth("lofi", sr, bpm),
+    sampled="lofi",
     progressions=_progs(
         calm=(
             "ii7 V7 Imaj7 Imaj7",
@@ -176,6 +178,7 @@ ROCK = Style(
     (120, 180),
     ("heroic", "tense", "dark", "triumphant", "happy"),
     synth=lambda sr, bpm: _synth("rock", sr, bpm),
+    sampled="rock",
     progressions=_progs(
         heroic=("I V vi IV", "I bVII IV I", "I IV bVII IV", "vi IV I V"),
         triumphant=("I bVI bVII I", "I IV V IV", "I V bVII IV"),

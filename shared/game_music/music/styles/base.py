@@ -91,6 +91,9 @@ class Style:
     tempo_range: tuple[int, int]
     moods: tuple[str, ...]
     synth: Callable[[int, float], Any] | None = None  # (sample_rate, bpm) -> synth
+    # The family of recorded instruments that plays this style when a SoundFont can be played
+    # (``synth.sampled.sampled_synth``); ``synth`` is then the fallback.
+    sampled: str | None = None
     progressions: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MOOD_PROGRESSIONS)
     bridges: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: BRIDGES)
     cadences: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: CADENCES)
@@ -120,4 +123,5 @@ class Style:
             "tempo_range": list(self.tempo_range),
             "moods": list(self.moods),
             "implemented": self.implemented,
+            "sampled": self.sampled is not None,
         }

@@ -558,6 +558,7 @@ class BandSynth:
         duck_tau: float = 0.18,
         warm: float = 0.25,
         bus_low: bool = False,
+        hall: Callable[[np.ndarray, int], np.ndarray] | None = None,
     ) -> None:
         self.sr = int(sample_rate)
         self.div = max(1, int(round(self.sr / low_rate)))
@@ -567,6 +568,9 @@ class BandSynth:
         self.rt60, ir_len, self.damp, self.predelay = reverb
         self.ir = hall_ir(int(round(self.lsr)), self.rt60, ir_len, self.damp, self.predelay)
         self._irf: dict[int, np.ndarray] = {}  # the hall's spectrum per FFT size
+        # An algorithmic room instead of the convolution (mono send -> stereo wet, (2, n));
+        # ``reverb``'s length still sets the pre-roll its tail needs.
+        self.hall = hall
         self.bus = bus
         self.bus_low = bus_low  # run ``bus`` on the low-rate mix (full-rate voices bypass it)
         self.low_bus = low_bus
@@ -734,6 +738,8 @@ class BandSynth:
     def _hall(self, send: np.ndarray, first: int) -> np.ndarray:
         """The wet hall for send samples [first, len(send)): one FFT convolution. Outputs
         before ``first`` are never used, so the transform may wrap onto them."""
+        if self.hall is not None:
+            return self.hall(send, int(round(self.lsr)))[:, first:]
         n, m = len(send), self.ir.shape[1]
         nfft = sfft.next_fast_len(n + max(0, m - 1 - first), real=True)
         irf = self._irf.get(nfft)

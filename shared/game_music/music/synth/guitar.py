@@ -238,3 +238,50 @@ def rock_synth(sample_rate: int, bpm: float) -> BandSynth:
         bus=_rock_bus,
         bus_low=True,
     )
+
+
+# -- recorded band -----------------------------------------------------------------------------
+DIST_GTR, OD_GTR, MUTED_GTR, CLEAN_GTR = (0, 30), (0, 29), (0, 28), (0, 27)
+PICK_BASS, POWER_KIT = (0, 34), (128, 16)
+ROCK_PRESETS = (DIST_GTR, OD_GTR, MUTED_GTR, CLEAN_GTR, PICK_BASS, POWER_KIT)
+
+
+def sampled_rock_synth(sample_rate: int, bpm: float, cache) -> BandSynth:
+    """A recorded rock band: two rhythm guitars panned hard (different amps, so the double
+    track is heard as two players), palm mutes on the arrangement's muted notes, an overdriven
+    lead, picked bass, a power kit with its crashes; a short room."""
+    from ..channels import CH_GTR_L, CH_GTR_R, CH_HAT2, CH_KICK2
+    from .sampled import MARCATO, TOMS, concert_hall, drum_voice, sampled_voice
+
+    power = (0, 7, 12)
+
+    def rhythm(preset, pan: float) -> Voice:
+        return sampled_voice(cache, preset, articulations={MARCATO: MUTED_GTR}, chord=power,
+                             tail=0.35, pan=pan, gain=0.42, send=0.08, min_hold=0.06)
+
+    kit = POWER_KIT
+    voices: dict[int | str, Voice] = {
+        CH_GTR_L: rhythm(DIST_GTR, -0.95),
+        CH_GTR_R: rhythm(OD_GTR, 0.95),
+        "lead": sampled_voice(cache, DIST_GTR, tail=0.6, pan=0.05, gain=0.42, send=0.2),
+        "counter": sampled_voice(cache, OD_GTR, tail=0.5, pan=-0.3, gain=0.22, send=0.2),
+        "arp": sampled_voice(cache, CLEAN_GTR, tail=1.0, pan=0.35, gain=0.3, send=0.25),
+        "final": sampled_voice(cache, DIST_GTR, chord=power, tail=2.0, gain=0.4, send=0.25),
+        "bass": sampled_voice(cache, PICK_BASS, tail=0.3, gain=0.7, min_hold=0.08),
+        "kick": drum_voice(cache, kit, (36, 35), gain=0.8),
+        CH_KICK2: drum_voice(cache, kit, (36, 35), gain=0.75),
+        "snare": drum_voice(cache, kit, (38, 40), gain=0.6, send=0.2),
+        "hat": drum_voice(cache, kit, (42, 44), open_key=46, gain=0.22, pan=0.3),
+        CH_HAT2: drum_voice(cache, kit, (42, 44), open_key=46, gain=0.2, pan=0.3),
+        "crash": drum_voice(cache, kit, (49, 57), tail=2.5, gain=0.4, pan=-0.25, send=0.15),
+        "tom": drum_voice(cache, kit, (45,), by_pitch=TOMS, gain=0.55, send=0.15),
+    }
+    return BandSynth(
+        sample_rate,
+        voices,
+        gain=0.8,
+        reverb=(1.0, 1.6, 5000.0, 0.01),
+        hall=concert_hall(room=0.45, damping=0.6, predelay=0.012, high_cut=7000.0),
+        low_rate=float(sample_rate),
+        bus=_rock_bus,
+    )

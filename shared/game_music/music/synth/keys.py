@@ -329,3 +329,49 @@ def ambient_synth(sample_rate: int, bpm: float) -> BandSynth:
         bus=_ambient_bus,
         bus_low=True,
     )
+
+
+# -- recorded lo-fi ----------------------------------------------------------------------------
+RHODES, PIANO, UPRIGHT, VIBES, LOFI_KIT = (0, 4), (0, 0), (0, 32), (0, 11), (128, 0)
+WARM_PAD = (0, 89)
+LOFI_PRESETS = (RHODES, PIANO, UPRIGHT, VIBES, WARM_PAD, LOFI_KIT)
+
+
+def sampled_lofi_synth(sample_rate: int, bpm: float, cache) -> BandSynth:
+    """Lo-fi from recordings: a Rhodes comping the 7th/9th chords, a soft piano melody, an
+    upright bass, a kit played lightly; then the tape (wow and flutter), the dusty top and the
+    vinyl over everything, as a sampled record would be."""
+    from ..channels import CH_KEYS
+    from .sampled import TOMS, concert_hall, drum_voice, sampled_voice
+
+    kit = LOFI_KIT
+    voices: dict[int | str, Voice] = {
+        **{
+            ch: sampled_voice(cache, RHODES, tail=0.8, pan=p, gain=0.42, send=0.18, duck=0.3,
+                              vel_floor=30)
+            for ch, p in zip(CH_KEYS, (-0.3, -0.1, 0.1, 0.3), strict=True)
+        },
+        "lead": sampled_voice(cache, PIANO, tail=1.0, pan=0.12, gain=0.38, send=0.2,
+                              vel_floor=20),
+        "counter": sampled_voice(cache, VIBES, tail=1.2, pan=-0.25, gain=0.22, send=0.25),
+        # (an e-piano dies away within the bar: a warm pad under it holds the last chord)
+        "final": sampled_voice(cache, RHODES, layers=((WARM_PAD, 0, 0.45),), tail=3.0,
+                               gain=0.4, send=0.25),
+        "bass": sampled_voice(cache, UPRIGHT, tail=0.35, gain=0.85, min_hold=0.1),
+        "kick": drum_voice(cache, kit, (36, 35), gain=0.75),
+        "snare": drum_voice(cache, kit, (38, 37), gain=0.42, send=0.15, pan=0.05),
+        "hat": drum_voice(cache, kit, (42, 44), open_key=46, gain=0.16, pan=0.2),
+        "crash": drum_voice(cache, kit, (51, 59), tail=2.0, gain=0.14, send=0.15),
+        "tom": drum_voice(cache, kit, (45,), by_pitch=TOMS, gain=0.4),
+    }
+    return BandSynth(
+        sample_rate,
+        voices,
+        gain=0.75,
+        reverb=(1.0, 1.4, 3000.0, 0.015),
+        hall=concert_hall(room=0.4, damping=0.7, predelay=0.015, high_cut=4500.0),
+        low_rate=float(sample_rate),
+        bus=_lofi_bus,
+        bus_low=True,
+        low_bus=_lofi_low,
+    )

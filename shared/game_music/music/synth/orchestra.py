@@ -12,7 +12,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import signal
 
-from ..channels import CH_CELLI, CH_STRINGS, CH_TIMPANI, CH_VIOLINS
+from ..channels import CH_BRASS, CH_CELLI, CH_STRINGS, CH_TIMPANI, CH_VIOLINS
 from .band import (
     F32,
     LOOP_S,
@@ -229,3 +229,84 @@ def orchestra_synth(sample_rate: int, bpm: float) -> BandSynth:
         bus=_bus,
         bus_low=True,
     )
+
+
+# -- recorded orchestra ------------------------------------------------------------------------
+STRINGS, SLOW_STRINGS, TREMOLO, PIZZICATO = (0, 48), (0, 49), (0, 44), (0, 45)
+VIOLIN, CELLO, CONTRABASS, HARP, TIMPANI = (0, 40), (0, 42), (0, 43), (0, 46), (0, 47)
+CHOIR, HORNS, BRASS, TRUMPET, TROMBONE = (0, 52), (0, 60), (0, 61), (0, 56), (0, 57)
+ORCHESTRA_KIT = (128, 48)
+ORCHESTRA_PRESETS = (
+    STRINGS, SLOW_STRINGS, TREMOLO, PIZZICATO, VIOLIN, CELLO, CONTRABASS, HARP, TIMPANI,
+    CHOIR, HORNS, BRASS, TRUMPET, TROMBONE, ORCHESTRA_KIT,
+)  # fmt: skip
+
+
+def _string_articulations(legato) -> dict:
+    from .sampled import LEGATO, MARCATO
+    from .sampled import PIZZICATO as PIZZ
+    from .sampled import TREMOLO as TREM
+
+    return {LEGATO: legato, MARCATO: STRINGS, TREM: TREMOLO, PIZZ: PIZZICATO}
+
+
+def sampled_orchestra_synth(sample_rate: int, bpm: float, cache) -> BandSynth:
+    """The orchestra from recorded instruments, seated as on a stage: violins left, violas and
+    celli right of centre, basses right, horns left behind the strings, trumpets and trombones
+    right, timpani and percussion at the back centre; one hall, wetter for the back rows."""
+    from .sampled import concert_hall, drum_voice, sampled_voice
+
+    arts = _string_articulations(STRINGS)
+    # The chord parts, lowest to highest: celli, violas, second and first violins.
+    seats = (0.45, 0.15, -0.2, -0.45)
+    voices: dict[int | str, Voice] = {
+        **{
+            ch: sampled_voice(cache, STRINGS, articulations=arts, tail=1.6, pan=p, gain=0.3,
+                              send=0.35, min_hold=0.12)
+            for ch, p in zip(CH_STRINGS, seats, strict=True)
+        },
+        CH_VIOLINS: sampled_voice(cache, VIOLIN, layers=((STRINGS, 0, 0.7),), tail=1.4,
+                                  pan=-0.35, gain=0.5, send=0.35),
+        CH_CELLI: sampled_voice(cache, CELLO, articulations=arts, layers=((CONTRABASS, -12, 0.5),),
+                                tail=0.8, pan=0.3, gain=0.45, send=0.3, min_hold=0.1),
+        CH_TIMPANI: sampled_voice(cache, TIMPANI, tail=2.5, gain=0.75, send=0.4),
+        # The brass section's chords behind the strings, a little right (trumpets and
+        # trombones), horns doubling them for warmth.
+        CH_BRASS: sampled_voice(cache, BRASS, layers=((HORNS, 0, 0.6),), tail=1.2, pan=0.25,
+                                gain=0.32, send=0.5, min_hold=0.15),
+        "lead": sampled_voice(cache, HORNS, layers=((TROMBONE, -12, 0.35),), tail=1.2, pan=-0.2,
+                              gain=0.55, send=0.45),
+        "counter": sampled_voice(cache, TRUMPET, tail=1.0, pan=0.3, gain=0.3, send=0.45),
+        "pad": sampled_voice(cache, CHOIR, tail=2.0, gain=0.32, send=0.55),
+        "arp": sampled_voice(cache, HARP, tail=2.0, pan=-0.5, gain=0.45, send=0.4),
+        "bass": sampled_voice(cache, CONTRABASS, articulations=_string_articulations(CONTRABASS),
+                              layers=((CELLO, 12, 0.35),), tail=1.0, pan=0.55, gain=0.55,
+                              send=0.25, min_hold=0.1),
+        "final": sampled_voice(cache, SLOW_STRINGS, layers=((CHOIR, 0, 0.4),), tail=3.0,
+                               gain=0.4, send=0.5),
+        "kick": drum_voice(cache, ORCHESTRA_KIT, (36, 35), gain=0.6, send=0.45),
+        "snare": drum_voice(cache, ORCHESTRA_KIT, (38, 40), gain=0.3, send=0.4, pan=0.1),
+        "hat": drum_voice(cache, ORCHESTRA_KIT, (70, 82), gain=0.12, send=0.3, pan=0.2),
+        "crash": drum_voice(cache, ORCHESTRA_KIT, (49, 57), tail=3.0, gain=0.28, send=0.5,
+                            pan=-0.15),
+        "tom": sampled_voice(cache, TIMPANI, tail=2.0, gain=0.6, send=0.4),
+    }
+    return BandSynth(
+        sample_rate,
+        voices,
+        gain=0.9,
+        reverb=(2.2, 3.5, 4000.0, 0.025),  # (its length sets the pre-roll the tail needs)
+        hall=concert_hall(room=0.8, damping=0.5, predelay=0.025),
+        low_rate=float(sample_rate),  # recordings and their hall at the full rate
+        bus=_sampled_bus,
+    )
+
+
+def _sampled_bus(x: np.ndarray, sr: int) -> np.ndarray:
+    """Recordings need less correction than the saws: the rumble and a bed's top only, then
+    a gentle glue compression."""
+    from pedalboard import HighpassFilter, HighShelfFilter, Pedalboard
+
+    board = Pedalboard([HighpassFilter(30.0), HighShelfFilter(9000.0, -1.5)])
+    x = board(np.ascontiguousarray(x, dtype=F32), sr, reset=True)
+    return compress(x, sr, thresh_db=-18.0, ratio=2.0, release=0.3)

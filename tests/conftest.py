@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,14 @@ from typing import Any
 import pytest
 
 from game_music.demo import SampleClip, make_sample_clip
+from game_music.music.synth.bank import BUNDLED
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The bundled bank whatever this machine has installed (the same sound on every machine,
+    # for fixtures of any scope), and one decoded-bank cache for the session.
+    os.environ["GAME_MUSIC_SOUNDFONT"] = str(BUNDLED)
+    os.environ["GAME_MUSIC_CACHE_DIR"] = tempfile.mkdtemp(prefix="game-music-cache-")
 
 
 @pytest.fixture(autouse=True)

@@ -20,6 +20,7 @@ APP = "game-music"
 BUILTIN_PROMPT = "add upbeat retro game background music"
 ENV_CONFIG_DIR = "GAME_MUSIC_CONFIG_DIR"
 ENV_DATA_DIR = "GAME_MUSIC_DATA_DIR"
+ENV_CACHE_DIR = "GAME_MUSIC_CACHE_DIR"
 
 
 def config_dir() -> Path:
@@ -30,6 +31,11 @@ def config_dir() -> Path:
 def data_dir() -> Path:
     """Folder for job logs and session state."""
     return Path(os.environ.get(ENV_DATA_DIR) or platformdirs.user_data_dir(APP))
+
+
+def cache_dir() -> Path:
+    """Folder for things worth keeping between jobs that can be made again (decoded banks)."""
+    return Path(os.environ.get(ENV_CACHE_DIR) or platformdirs.user_cache_dir(APP))
 
 
 def config_path() -> Path:

@@ -123,18 +123,19 @@ def fade_final(a: Arr, notes: np.ndarray) -> np.ndarray:
 
 
 def humanize(a: Arr, notes: np.ndarray, *, timing: float = 0.008, level: float = 0.35,
-             keep_time: np.ndarray | None = None) -> np.ndarray:
+             keep_time: np.ndarray | None = None, tight: float = 0.25) -> np.ndarray:
     """Players are never on the grid: each note early or late by a few ms (``timing``, the
     standard deviation in seconds) and a little louder or softer (``level`` in the table's
     0..15 steps), from the section's own random stream, so a seed always plays the same
-    take. Notes in ``keep_time`` (drums that must lock to the beat) keep their onsets."""
+    take. Notes in ``keep_time`` (parts that lock to the beat) move ``tight`` times as much
+    (0: sequenced, on the grid)."""
     notes = notes.copy()
     n = len(notes)
     if not n:
         return notes
     dt = np.clip(a.r.normal(0.0, timing, n), -2.5 * timing, 2.5 * timing)
     if keep_time is not None:
-        dt[keep_time] *= 0.25
+        dt[keep_time] *= tight
     shift = np.rint(dt * a.p.sample_rate).astype(np.int64)
     # A note stays in its bar: the renderer finds it by its section, and the plan's bar
     # decisions (no melody while someone talks) hold for what is heard.

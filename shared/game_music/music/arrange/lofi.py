@@ -6,7 +6,7 @@ import numpy as np
 
 from ..channels import CH_KEYS
 from ..plan import Plan
-from ._section import Arr, fade_final, legato, role
+from ._section import Arr, fade_final, humanize, legato, role
 
 SWING = 0.58  # the off-beat sixteenth lands at 58 % of the eighth
 LAZY_SNARE_S = 0.018
@@ -37,8 +37,10 @@ def arrange(plan: Plan, index: int, notes: np.ndarray) -> np.ndarray:
     if bass.any():
         steps = a.step_of(notes["start"])
         keep &= ~bass | np.isin(np.rint(steps) % 16, (0, 6, 8, 14))
-    out = a.merged(keep)
-    out = _swing(a, out)
+    out = _swing(a, a.merged(keep))
+    # The keys and bass are played by hand; kick and hats stay sequenced (an MPC's swing).
+    out = humanize(a, out, timing=0.006, level=0.4, keep_time=role(out, "kick", "hat"),
+                   tight=0.0)
     snare = role(out, "snare")
     out["start"][snare] += int(LAZY_SNARE_S * plan.sample_rate)
     bass = role(out, "bass")

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..channels import CH_GTR_L, CH_GTR_R, CH_HAT2, CH_KICK2, NOISE
 from ..plan import Plan
-from ._section import Arr, fade_final, role
+from ._section import Arr, fade_final, humanize, role
 
 METAL_MOODS = frozenset({"tense", "dark"})
 
@@ -68,5 +68,9 @@ def arrange(plan: Plan, index: int, notes: np.ndarray) -> np.ndarray:
     for k in np.flatnonzero(role(notes, "crash")):
         a.nb.add(notes["start"][k] / a.spb, 0.1, CH_KICK2, "kick", 0, 12.0, aux=1.0)
     del sr
-    return fade_final(a, a.merged(keep))
+    out = a.merged(keep)
+    # The drummer locks to the grid more tightly than the guitars (whose double-track has its
+    # own spread).
+    kit = role(out, "kick", "snare", "hat", "crash", "tom")
+    return fade_final(a, humanize(a, out, timing=0.004, level=0.45, keep_time=kit))
 

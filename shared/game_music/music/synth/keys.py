@@ -370,7 +370,7 @@ def sampled_lofi_synth(sample_rate: int, bpm: float, cache) -> BandSynth:
         gain=0.75,
         reverb=(1.0, 1.4, 3000.0, 0.015),
         hall=concert_hall(room=0.4, damping=0.7, predelay=0.015, high_cut=4500.0),
-        low_rate=float(sample_rate),
+        low_rate=float(cache.sr),  # the notes' rate
         bus=_lofi_bus,
         bus_low=True,
         low_bus=_lofi_low,

@@ -297,8 +297,9 @@ def sampled_orchestra_synth(sample_rate: int, bpm: float, cache) -> BandSynth:
         gain=0.9,
         reverb=(2.2, 3.5, 4000.0, 0.025),  # (its length sets the pre-roll the tail needs)
         hall=concert_hall(room=0.8, damping=0.5, predelay=0.025),
-        low_rate=float(sample_rate),  # recordings and their hall at the full rate
+        low_rate=float(cache.sr),  # the notes' rate: the mix and its hall run there
         bus=_sampled_bus,
+        bus_low=True,
     )
 
 

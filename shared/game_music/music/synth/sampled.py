@@ -13,6 +13,7 @@ voice's ``chord`` intervals.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
@@ -48,19 +49,26 @@ class NoteCache:
         self._notes: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self.mixed: OrderedDict[tuple, np.ndarray] = OrderedDict()  # voices' layered notes
         self._bytes = 0
+        self._lock = threading.RLock()
 
     def get(
         self, preset: Preset, keys: Sequence[int], velocity: int, hold: int, tail: int, sr: int
     ) -> np.ndarray:
         """(2, n) float32 at rate ``sr``: ``keys`` held ``hold`` samples (at the player's rate),
         then released, ringing at most ``tail`` samples."""
+        with self._lock:  # jobs on threads (macOS, Windows) may share one cache
+            return self._get(preset, keys, velocity, hold, tail, sr)
+
+    def _get(
+        self, preset: Preset, keys: Sequence[int], velocity: int, hold: int, tail: int, sr: int
+    ) -> np.ndarray:
         key = (sr, preset, tuple(keys), velocity, hold, tail)
         y = self._notes.get(key)
         if y is not None:
             self._notes.move_to_end(key)
             return y
         if sr != self.sr:
-            full = self.get(preset, keys, velocity, hold, tail, self.sr)
+            full = self._get(preset, keys, velocity, hold, tail, self.sr)
             ratio = Fraction(sr, self.sr).limit_denominator(64)
             y = signal.resample_poly(full, ratio.numerator, ratio.denominator, axis=-1)
             y = np.ascontiguousarray(y, dtype=F32)
@@ -80,11 +88,20 @@ class NoteCache:
         self._trim()
         return y
 
+    def find(self, key: tuple) -> np.ndarray | None:
+        """A voice's finished note kept under ``key``, if it still is."""
+        with self._lock:
+            y = self.mixed.get(key)
+            if y is not None:
+                self.mixed.move_to_end(key)
+            return y
+
     def keep(self, key: tuple, y: np.ndarray) -> None:
         """Keep a voice's finished note (layers summed, swell applied) under ``key``."""
-        self.mixed[key] = y
-        self._bytes += y.nbytes
-        self._trim()
+        with self._lock:
+            self.mixed[key] = y
+            self._bytes += y.nbytes
+            self._trim()
 
     def _trim(self) -> None:
         while self._bytes > _CACHE_BYTES and (len(self._notes) > 1 or len(self.mixed) > 1):
@@ -95,11 +112,11 @@ class NoteCache:
 def velocity(vol: float, *, floor: int = 24, curve: float = 0.8) -> tuple[int, float]:
     """The note table's level (0..15) as a MIDI velocity, and a gain for the rest: SoundFonts
     switch samples and open filters with velocity, so loud notes also sound harder, as
-    played ones do. The velocity goes in steps of 12 (each step a rendered note to keep); the
+    played ones do. The velocity goes in steps of 16 (each step a rendered note to keep); the
     fine level a player's hand gives comes as gain on top (velocity's level follows about
     its square, the SoundFont default curve), so humanised dynamics cost no extra renders."""
     v = floor + (127 - floor) * (min(max(vol, 0.0), 15.0) / 15.0) ** curve
-    coarse = int(min(max(12 * round(v / 12), 12), 127))
+    coarse = int(min(max(16 * round(v / 16), 16), 127))
     return coarse, float((v / coarse) ** 2)
 
 
@@ -138,6 +155,9 @@ def sampled_voice(
     arts = dict(articulations or {})
     sr_full = cache.sr
     tail_n = int(tail * sr_full)
+    # What makes this voice's notes its own, by value: the cache outlives the synth (and
+    # object ids are reused), and two voices on one preset may stack or ring differently.
+    ident = (preset, tuple(layers), tuple(chord), tail_n)
 
     def whole(note, sr: int, gate: float) -> np.ndarray:
         pre = arts.get(int(note["mode"]), preset)
@@ -145,10 +165,9 @@ def sampled_voice(
         hold = _hold(max(gate, min_hold), sr_full)
         vel = velocity(float(note["vol"]), floor=vel_floor)[0]
         swell = float(note["swell"])
-        key = (id(layers), sr, pre, root, vel, hold, swell)
-        y = cache.mixed.get(key)
+        key = (ident, sr, pre, root, vel, hold, swell)
+        y = cache.find(key)
         if y is not None:
-            cache.mixed.move_to_end(key)
             return y
         y = cache.get(pre, [root + c for c in chord], vel, hold, tail_n, sr)
         if layers or 0.0 < swell < 1.0:
@@ -168,7 +187,11 @@ def sampled_voice(
         gain = velocity(float(note["vol"]), floor=vel_floor)[1]
         return _slice(whole(note, sr, gate), t, sr, gain)
 
-    return Voice(render, tail=tail, **kw)
+    def shot(note, sr: int) -> tuple[np.ndarray, float]:  # the kept note, mixed in place
+        gate = int(note["dur"]) / sr_full
+        return whole(note, sr, gate), velocity(float(note["vol"]), floor=vel_floor)[1]
+
+    return Voice(render, tail=tail, shot=shot, **kw)
 
 
 # Toms by the composer's noise period (7 high .. 12 low): a fill runs down the kit.
@@ -193,16 +216,20 @@ def drum_voice(
     sr_full = cache.sr
     tail_n = int(tail * sr_full)
 
-    def render(note, t: np.ndarray, sr: int, gate: float) -> np.ndarray:
+    def shot(note, sr: int) -> tuple[np.ndarray, float]:
         k = pieces[int(note["aux"]) % len(pieces)]
         if by_pitch:
             k = by_pitch.get(int(round(float(note["pitch"]))), k)
         if open_key is not None and float(note["decay"]) >= 0.1:
             k = open_key
         vel, gain = velocity(float(note["vol"]), floor=30, curve=1.0)
-        return _slice(cache.get(kit, [k], vel, _hold(0.05, sr_full), tail_n, sr), t, sr, gain)
+        return cache.get(kit, [k], vel, _hold(0.05, sr_full), tail_n, sr), gain
 
-    return Voice(render, tail=tail, oneshot=True, **kw)
+    def render(note, t: np.ndarray, sr: int, gate: float) -> np.ndarray:
+        y, gain = shot(note, sr)
+        return _slice(y, t, sr, gain)
+
+    return Voice(render, tail=tail, oneshot=True, shot=shot, **kw)
 
 
 def _slice(y: np.ndarray, t: np.ndarray, sr: int, gain: float = 1.0) -> np.ndarray:
@@ -245,6 +272,13 @@ def concert_hall(
     return hall
 
 
+# The last style's loaded presets and rendered notes, kept for the next job in this process
+# (a batch, or refining a take): loading costs a second, and every note is a pure function of
+# its key, so sharing changes no sample.
+_SHARED: OrderedDict[tuple, NoteCache] = OrderedDict()
+_SHARED_LOCK = threading.Lock()
+
+
 def open_cache(bank, presets: Sequence[Preset], sample_rate: int) -> NoteCache | None:
     """The style's presets loaded from ``bank`` (a ``bank.BankChoice``; None: the default
     one), or None with one warning line when no SoundFont can be played here (the style
@@ -254,13 +288,25 @@ def open_cache(bank, presets: Sequence[Preset], sample_rate: int) -> NoteCache |
     from .bank import choose_bank
     from .soundfont import SoundFontError, SoundFontPlayer
 
-    log = logging.getLogger("game_music")
     choice = bank if bank is not None else choose_bank()
     try:
-        return NoteCache(SoundFontPlayer(choice, presets, sample_rate))
-    except SoundFontError as exc:
-        log.warning("%s; using synthesized instruments", exc)
-        return None
+        st = choice.path.stat()
+        stamp: tuple = (st.st_size, st.st_mtime_ns)
+    except OSError:
+        stamp = ()
+    key = (choice, stamp, tuple(presets), int(sample_rate))
+    with _SHARED_LOCK:
+        cache = _SHARED.get(key)
+        if cache is not None:
+            return cache
+        try:
+            cache = NoteCache(SoundFontPlayer(choice, presets, sample_rate))
+        except SoundFontError as exc:
+            logging.getLogger("game_music").warning("%s; using synthesized instruments", exc)
+            return None
+        _SHARED.clear()  # one style's notes at a time: memory stays that of one job
+        _SHARED[key] = cache
+        return cache
 
 
 def sampled_synth(kind: str, sample_rate: int, bpm: float, bank) -> tuple[object, object] | None:
@@ -277,7 +323,14 @@ def sampled_synth(kind: str, sample_rate: int, bpm: float, bank) -> tuple[object
         from .keys import sampled_lofi_synth as factory
     else:
         raise ValueError(f"no sampled synth for {kind!r}")
-    cache = open_cache(bank, presets, sample_rate)
+    # Strings, brass and a dusty e-piano hold little above 12 kHz worth its cost (and lofi's
+    # tape filter cuts far below): their notes, mix and hall run at half the rate, lifted to
+    # the full rate once at the end. Guitars and cymbals keep the full rate.
+    rate = sample_rate // 2 if kind in _HALF_RATE and sample_rate % 2 == 0 else sample_rate
+    cache = open_cache(bank, presets, rate)
     if cache is None:
         return None
     return factory(sample_rate, bpm, cache), cache.player.choice
+
+
+_HALF_RATE = frozenset({"orchestra", "lofi"})

@@ -13,9 +13,13 @@ determinism and chunk independence rest on that.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import logging
+import os
+import threading
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -49,15 +53,51 @@ def _load(choice: BankChoice, presets: Sequence[Preset]) -> tuple[bytes, list[Pr
         with SoundFontFile(choice.path) as sf:
             have = {(p.bank, p.program) for p in sf.presets()}
             found = [p for p in presets if p in have]
+            lacking = [p for p in presets if p not in have]
             if not found:
                 raise SoundFontFormatError(
                     f"{choice.name} has none of the presets this style plays"
                 )
-            return sf.subset(found, decode=_decode_vorbis), [p for p in presets if p not in have]
+            if not sf.compressed:
+                return sf.subset(found), lacking
+            # An SF3's samples are decoded once per bank and style, then read back.
+            cached = _decoded_path(choice, found)
+            if cached is not None:
+                try:
+                    return cached.read_bytes(), lacking
+                except OSError:
+                    pass
+            data = sf.subset(found, decode=_decode_vorbis)
+            _keep_decoded(cached, data)
+            return data, lacking
     except SoundFontFormatError:
         raise
     except (ImportError, OSError, RuntimeError, ValueError) as exc:  # a corrupt sample
         raise SoundFontFormatError(f"cannot read {choice.name}: {exc}") from None
+
+
+def _decoded_path(choice: BankChoice, presets: Sequence[Preset]) -> Path | None:
+    try:
+        from ...config import cache_dir
+
+        st = choice.path.stat()
+        key = repr((str(choice.path.resolve()), st.st_size, st.st_mtime_ns, sorted(presets)))
+        name = hashlib.sha1(key.encode()).hexdigest()[:20]
+        return cache_dir() / "soundfonts" / f"{choice.path.stem}-{name}.sf2"
+    except OSError:
+        return None
+
+
+def _keep_decoded(path: Path | None, data: bytes) -> None:
+    if path is None:
+        return
+    try:  # a temp name, then a rename: a reader never sees half a bank
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.part")
+        tmp.write_bytes(data)
+        os.replace(tmp, path)
+    except OSError as exc:  # no cache folder: decode again next time
+        log.debug("cannot keep the decoded bank %s: %s", path, exc)
 
 
 class SoundFontPlayer:
@@ -73,6 +113,7 @@ class SoundFontPlayer:
         self.sample_rate = int(sample_rate)
         self._synth = tinysoundfont.Synth(samplerate=self.sample_rate)
         self._sfid: dict[Preset, int] = {}
+        self._lock = threading.Lock()
         self.choice = choice
         missing = list(presets)
         sources = [choice] if choice.source == "bundled" else [choice, bundled_bank()]
@@ -101,6 +142,10 @@ class SoundFontPlayer:
     def note(
         self, preset: Preset, key: int, velocity: int, hold: int, *, max_tail: int
     ) -> np.ndarray:
+        with self._lock:
+            return self._note(preset, key, velocity, hold, max_tail)
+
+    def _note(self, preset: Preset, key: int, velocity: int, hold: int, max_tail: int):
         s = self._synth
         bank, program = preset
         s.program_select(0, self._sfid[preset], bank, program, is_drums=bank == 128)

@@ -2,20 +2,24 @@
 
 Level rules (all loudness in LUFS, measured by :mod:`.levels`):
 
-- The reference ("100 %") is the game track's loudness (the voice's when the game audio is
-  muted or absent). ``request.music_volume`` is an amplitude ratio against it; by default the
-  bed sits 6 dB under it (0.5).
-- When someone talks somewhere in the video, the default bed is also kept at least 15 dB under
-  the voice, and while they talk the music dips further (at least 8 dB) so that it sits at
-  least 21 dB under the voice (the output contract asks for 18; 3 dB is margin for the
-  estimate). The dip depth is chosen per stretch of talk from the music's own loudness there,
-  so a loud chorus under a sentence is dipped deeper than a quiet intro.
+- The reference ("100 %") is the game track's loudness while nobody talks (the voice's when
+  the game audio is muted, absent, or only hiss below ``QUIET_GAME_LUFS``).
+  ``request.music_volume`` is an amplitude ratio against it; by default the bed sits 6 dB
+  under it (0.5), so between sentences it is clearly heard (a few dB under the mix).
+- While someone talks the music dips (at least ``MIN_DIP_DB``) so that it sits
+  ``UNDER_SPEECH_DB`` (21 dB) under the voice: the output contract asks for at least 18, and
+  3 dB is margin for the estimate; deeper than that only buries the music. The dip depth is
+  chosen per stretch of talk from the music's own loudness there, so a loud chorus under a
+  sentence is dipped deeper than a quiet intro.
+- ``lift_db`` raises the bed (not the music under speech) when the game track is too quiet
+  for the mix to reach the loudness target by itself: mastering never raises the game audio,
+  so the music reaches its level on its own (see :func:`.fit.plan_to_target`).
 - ``game_audio="duck"`` lowers the original audio by 12 dB, except while someone talks when
   the voice is part of that track (one mixed track, e.g. OBS's default), so the voice stays
   intelligible; with the voice on its own track the game track is lowered throughout.
   ``"mute"`` silences the game track; a separate voice track is always kept.
-- ``duck_voice=False`` keeps the bed steady (no dips; the default bed is then only kept 6 dB
-  under the voice).
+- ``duck_voice=False`` keeps the bed steady (no dips; the bed is then kept 6 dB under the
+  voice).
 
 All gains are a low-rate curve (the analysis hop) interpolated per sample, and fades are a
 closed-form function of time, so :class:`Mixer` can run block by block with exactly the result
@@ -37,9 +41,9 @@ from .levels import Levels, measure_levels
 from .loudness import block_energy, gated_loudness
 
 DEFAULT_VOLUME_DB = -6.0  # music_volume None == 0.5 of the reference level
-BED_BELOW_VOICE_DB = 15.0
 UNDER_SPEECH_DB = 21.0
-MIN_DIP_DB = 8.0
+MIN_DIP_DB = 6.0
+QUIET_GAME_LUFS = -45.0  # a game track quieter than this is hiss, not a level to sit under
 NO_DUCK_BELOW_VOICE_DB = 6.0
 GAME_DUCK_DB = 12.0
 NOMINAL_LUFS = -16.0  # music with nothing to sit under: mastering sets the real level
@@ -112,6 +116,7 @@ def plan_mix(
     has_voice: bool = False,
     music_ending: bool = False,
     timing: DuckTiming = DEFAULT_TIMING,
+    lift_db: float = 0.0,
 ) -> MixPlan:
     duration = n_samples / sample_rate
     n_hops = max(1, int(math.ceil(duration / hop)) + 1)
@@ -121,22 +126,24 @@ def plan_mix(
     talk = bool(envelope.any())
 
     # Reference ("100 %") level and the bed.
-    game_in_mix = has_game and request.game_audio != "mute" and math.isfinite(levels.game_lufs)
-    if game_in_mix:
-        reference = levels.game_lufs
+    game_level = (levels.game_between_lufs if math.isfinite(levels.game_between_lufs)
+                  else levels.game_lufs)
+    game_in_mix = has_game and request.game_audio != "mute" and math.isfinite(game_level)
+    if game_in_mix and game_level >= QUIET_GAME_LUFS:
+        reference = game_level
     elif v is not None:
         reference = v
     else:
         reference = NOMINAL_LUFS
     if request.music_volume is None:
         bed = reference + DEFAULT_VOLUME_DB
-        if v is not None:
-            below = BED_BELOW_VOICE_DB if request.duck_voice else NO_DUCK_BELOW_VOICE_DB
-            bed = min(bed, v - below)
+        if v is not None and not request.duck_voice:
+            bed = min(bed, v - NO_DUCK_BELOW_VOICE_DB)
     elif request.music_volume <= 0:
         bed = -math.inf
     else:
         bed = reference + 20 * math.log10(request.music_volume)
+    bed += lift_db
 
     music_lufs = levels.music_lufs
     if not math.isfinite(music_lufs) or not math.isfinite(bed):
@@ -180,7 +187,7 @@ def plan_mix(
         bed_lufs=bed,
         under_speech_lufs=under,
         info={"game_audio": request.game_audio, "duck_voice": request.duck_voice,
-              "reference_lufs": _r(reference)},
+              "reference_lufs": _r(reference), "music_lift_db": round(lift_db, 2)},
     )
 
 

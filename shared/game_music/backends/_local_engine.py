@@ -19,6 +19,7 @@ from .._errors import InternalError
 from .._fork import Beside, can_fork
 from ..analysis import EnergyMeter, SpeechDetector, hop_count
 from ..analysis.energy import fit_length
+from ..analysis.game_music import GameMusicMeter
 from ..analysis.result import HOP_S, Analysis, Cut
 from ..events import ProgressFn
 from ..media.audio import SAMPLE_RATE, AudioWriter, iter_audio_blocks, pick_streams, samples_for
@@ -102,7 +103,7 @@ def render(
         plan_to_target, levels.sub_energies(), levels.sub_seconds,
         levels.levels(analysis.speech), analysis.speech, request, n, SAMPLE_RATE,
         hop=analysis.hop, has_game=game_idx is not None, has_voice=voice_idx is not None,
-        music_ending=True,
+        music_ending=True, game_has_music=analysis.game_carries_music,
     )
     fitted = fit()
     plan, predicted = fitted.plan, fitted.predicted_lufs
@@ -292,12 +293,14 @@ def _analyse(
         progress(0.6 * video.fraction + 0.4 * audio_done[0])
 
     energy, speech_game, speech_voice = EnergyMeter(), SpeechDetector(), SpeechDetector()
+    game_music = GameMusicMeter()
     has_voice = has_game = False
     n_blocks = max(1, math.ceil(samples_for(duration) / samples_for(BLOCK_S)))
     for i, (game, voice) in enumerate(tracks()):
         if game is not None:
             has_game = True
             energy.feed(game)
+            game_music.feed(game)
         if voice is not None:  # speech is detected on the voice's own track when there is one
             has_voice = True
             speech_voice.feed(voice)
@@ -317,11 +320,14 @@ def _analyse(
         brightness=result.brightness, has_audio=has_game or has_voice,
     )
     cropped = crop_analysis(full, start, end)
+    own_music = game_music.estimate(speech) if has_game else None
     return dataclasses.replace(
         cropped, duration=duration,
         energy=energy.curve(n_hops) if has_game else zeros,
         speech=speech.astype(np.float32),
         motion=fit_length(cropped.motion, n_hops),
+        game_music_share=own_music.share if own_music else 0.0,
+        game_carries_music=bool(own_music and own_music.carries_music),
     )
 
 

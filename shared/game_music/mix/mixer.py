@@ -14,6 +14,11 @@ Level rules (all loudness in LUFS, measured by :mod:`.levels`):
 - ``lift_db`` raises the bed (not the music under speech) when the game track is too quiet
   for the mix to reach the loudness target by itself: mastering never raises the game audio,
   so the music reaches its level on its own (see :func:`.fit.plan_to_target`).
+- ``game_audio=None`` (nothing asked) keeps the original audio, unless the game track
+  carries music of its own (:mod:`game_music.analysis.game_music`): its soundtrack under
+  ours clashes, so it is lowered by ``GAME_MUSIC_DUCK_DB`` (8 dB), the way "duck" is (not
+  under a voice on the same track). Sound effects stay audible: 8 dB down they still
+  stand out over the bed, as they are short and loud. A prompt's keep/duck/mute wins.
 - ``game_audio="duck"`` lowers the original audio by 12 dB, except while someone talks when
   the voice is part of that track (one mixed track, e.g. OBS's default), so the voice stays
   intelligible; with the voice on its own track the game track is lowered throughout.
@@ -46,6 +51,7 @@ MIN_DIP_DB = 6.0
 QUIET_GAME_LUFS = -45.0  # a game track quieter than this is hiss, not a level to sit under
 NO_DUCK_BELOW_VOICE_DB = 6.0
 GAME_DUCK_DB = 12.0
+GAME_MUSIC_DUCK_DB = 8.0  # the game track when it carries its own music (nothing asked)
 NOMINAL_LUFS = -16.0  # music with nothing to sit under: mastering sets the real level
 FADE_IN_MID_S = 1.0
 FADE_OUT_END_S = 2.5
@@ -117,6 +123,7 @@ def plan_mix(
     music_ending: bool = False,
     timing: DuckTiming = DEFAULT_TIMING,
     lift_db: float = 0.0,
+    game_has_music: bool = False,
 ) -> MixPlan:
     duration = n_samples / sample_rate
     n_hops = max(1, int(math.ceil(duration / hop)) + 1)
@@ -167,11 +174,17 @@ def plan_mix(
         under = worst if math.isfinite(worst) else None
 
     game_db: np.ndarray | None = None
-    if has_game and request.game_audio == "duck":
+    duck_db = {"duck": GAME_DUCK_DB, None: GAME_MUSIC_DUCK_DB if game_has_music else 0.0}.get(
+        request.game_audio, 0.0)
+    if has_game and duck_db:
         if has_voice:
-            game_db = np.full(n_hops, -GAME_DUCK_DB)
+            game_db = np.full(n_hops, -duck_db)
         else:
-            game_db = -GAME_DUCK_DB * (1.0 - envelope.astype(np.float64))
+            game_db = -duck_db * (1.0 - envelope.astype(np.float64))
+    auto_note = None
+    if has_game and request.game_audio is None and game_has_music:
+        auto_note = (f"game audio lowered {GAME_MUSIC_DUCK_DB:.0f} dB under the music: "
+                     "it carries music of its own")
 
     span, fades = _span_and_fades(request, duration, music_ending)
     return MixPlan(
@@ -186,7 +199,10 @@ def plan_mix(
         levels=levels,
         bed_lufs=bed,
         under_speech_lufs=under,
-        info={"game_audio": request.game_audio, "duck_voice": request.duck_voice,
+        info={"game_audio": request.game_audio or ("duck" if auto_note else "keep"),
+              "game_audio_asked": request.game_audio is not None,
+              "game_audio_duck_db": duck_db if has_game else 0.0, "game_audio_note": auto_note,
+              "duck_voice": request.duck_voice,
               "reference_lufs": _r(reference), "music_lift_db": round(lift_db, 2)},
     )
 

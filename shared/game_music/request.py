@@ -30,7 +30,8 @@ class MusicRequest:
     fade_in_s: float | None = None
     fade_out_s: float | None = None
     duck_voice: bool = True
-    game_audio: GameAudio = "keep"
+    # None: keep it, or duck it under the music when it carries its own (see mix.mixer).
+    game_audio: GameAudio | None = None
     aspect: Aspect = "source"
     seed: int | None = None
     unrecognized: tuple[str, ...] = field(default_factory=tuple)
@@ -40,7 +41,7 @@ class MusicRequest:
             raise ValueError(f"unknown style {self.style!r}")
         if self.mood is not None and self.mood not in MOODS:
             raise ValueError(f"unknown mood {self.mood!r}")
-        if self.game_audio not in GAME_AUDIO:
+        if self.game_audio is not None and self.game_audio not in GAME_AUDIO:
             raise ValueError(f"game_audio must be one of {GAME_AUDIO}")
         if self.aspect not in ASPECTS:
             raise ValueError(f"aspect must be one of {ASPECTS}")

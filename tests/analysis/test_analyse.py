@@ -13,12 +13,14 @@ from game_music.analysis import HOP_S, analyse, analyse_file, spans
 from game_music.media.audio import decode_audio, pick_streams
 from game_music.media.ffmpeg import run_ffmpeg
 from game_music.media.probe import MediaInfo, probe
+from talk_media import sentence
 
 from .media import scene_clip
-from .signals import SR, explosion, music, place, speech_like
+from .signals import SR, explosion, music, place
 
 DURATIONS = [2.2, 2.5, 2.3]
-TALK = [(1.0, 2.8), (4.5, 6.2)]
+WORDS = [(1.0, "Fall back and regroup."), (4.5, "Nice shot, that was close.")]
+TALK: list[tuple[float, float]] = []  # filled in by the fixture from the spoken lengths
 
 
 @pytest.fixture(scope="module")
@@ -29,7 +31,9 @@ def recording(tmp_path_factory: pytest.TempPathFactory) -> tuple[MediaInfo, list
     total = sum(DURATIONS)
     rng = np.random.default_rng(7)
     game = place(total, [(0.0, music(total, level=0.2)), (3.0, explosion(1.0, rng))])
-    mic = place(total, [(a, speech_like(b - a, rng)) for a, b in TALK])
+    said = [(a, 0.4 * sentence(text, folder)) for a, text in WORDS]
+    TALK[:] = [(a, a + len(x) / SR) for a, x in said]
+    mic = place(total, said)
     for name, x in (("game.wav", game), ("mic.wav", mic)):
         wavfile.write(folder / name, SR, x)
     out = folder / "recording.mkv"

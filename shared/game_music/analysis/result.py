@@ -32,6 +32,8 @@ class Analysis:
     cuts: tuple[Cut, ...]
     brightness: float  # mean luma 0..1 of sampled frames
     has_audio: bool
+    game_music_share: float = 0.0  # seconds of the game track holding music (.game_music)
+    game_carries_music: bool = False
 
     def at(self, curve: np.ndarray, t0: float, t1: float) -> float:
         """Mean of ``curve`` over [t0, t1) seconds (0.0 when empty)."""
@@ -51,6 +53,8 @@ class Analysis:
             ),
             "mean_motion": round(float(self.motion.mean()) if self.motion.size else 0.0, 3),
             "brightness": round(self.brightness, 3),
+            "game_music_share": round(self.game_music_share, 3),
+            "game_carries_music": self.game_carries_music,
         }
 
 

@@ -19,6 +19,7 @@ from .._errors import InternalError
 from .._fork import Beside, can_fork
 from ..analysis import EnergyMeter, SpeechDetector, hop_count
 from ..analysis.energy import fit_length
+from ..analysis.game_music import GameMusicMeter
 from ..analysis.result import HOP_S, Analysis, Cut
 from ..events import ProgressFn
 from ..media.audio import SAMPLE_RATE, AudioWriter, iter_audio_blocks, pick_streams, samples_for
@@ -26,7 +27,6 @@ from ..media.mux import MAX_TRUE_PEAK_DBTP, EncodedAudio, MuxReport, mux_pcm, wr
 from ..media.probe import MediaInfo
 from ..mix import (
     CEILING_DBTP,
-    MAX_GAIN_DB,
     TARGET_LUFS,
     LevelMeter,
     Limiter,
@@ -34,10 +34,9 @@ from ..mix import (
     MasterReport,
     Mixer,
     apply_master,
-    gain_for,
-    plan_mix,
     resolve_span,
 )
+from ..mix.fit import MAX_LIFT_DB, plan_to_target
 from ..music import compose_music
 from ..request import MusicRequest
 from .base import RenderOptions, RenderResult
@@ -97,35 +96,46 @@ def render(
     _synthesize(comp, music_from, n, block, pcm, levels,
                 functools.partial(progress, "synthesize"))
 
-    # 3. plan the mix; its loudness follows from the tracks' measured energies
-    plan = plan_mix(
+    # 3. plan the mix; its loudness follows from the tracks' measured energies. The master
+    #    gain only ever turns the mix down: the music is raised on its own when the game
+    #    track is too quiet to reach the target (see game_music.mix.fit).
+    fit = functools.partial(
+        plan_to_target, levels.sub_energies(), levels.sub_seconds,
         levels.levels(analysis.speech), analysis.speech, request, n, SAMPLE_RATE,
         hop=analysis.hop, has_game=game_idx is not None, has_voice=voice_idx is not None,
-        music_ending=True,
+        music_ending=True, game_has_music=analysis.game_carries_music,
     )
-    mixer = Mixer(plan)
-    predicted = mixer.predicted_lufs(*levels.sub_energies(), levels.sub_seconds)
+    fitted = fit()
+    plan, predicted = fitted.plan, fitted.predicted_lufs
 
     # 4. mix, master and render in one streaming pass into one ffmpeg that encodes the
     #    AAC, muxes it with the video and hands it to a meter: the shipped track's
     #    loudness and true peak come back with the finished file.
-    gain, ceiling = gain_for(predicted), CEILING_DBTP
+    gain, ceiling = fitted.master_gain_db, CEILING_DBTP
     stem = _stem_writer(options, workdir, duration)
     try:
         for attempt in range(_RENDER_TRIES):
+            if attempt:  # the stem of the pass that ships is the one kept
+                stem = _stem_writer(options, workdir, duration)
             limiter, muxed, encoded = _render(
-                pcm, n, block, tracks.again, mixer, media, output, request.aspect, (start, end),
-                gain, ceiling, stem if attempt == 0 else None,
+                pcm, n, block, tracks.again, Mixer(plan), media, output, request.aspect,
+                (start, end), gain, ceiling, stem,
                 functools.partial(progress, "render") if attempt == 0 else None)
             measured = encoded.integrated_lufs
             if encoded.true_peak_dbtp > MAX_TRUE_PEAK_DBTP:
                 # AAC overshot on hard transients: once more with a lower ceiling.
                 ceiling -= encoded.true_peak_dbtp - MAX_TRUE_PEAK_DBTP + 0.2
-            elif (math.isfinite(measured) and gain < MAX_GAIN_DB
-                  and abs(measured - TARGET_LUFS) > _LOUDNESS_TOLERANCE_LU):
-                # The prediction missed (a voice also in the game track) or heavy
-                # limiting cost loudness: correct the gain by what was measured.
-                gain = min(MAX_GAIN_DB, gain + TARGET_LUFS - measured)
+            elif math.isfinite(measured) and abs(measured - TARGET_LUFS) > _LOUDNESS_TOLERANCE_LU:
+                # The prediction missed (a voice also in the game track) or heavy limiting
+                # cost loudness: turn the mix down, or raise the music (never the game).
+                wanted = gain + TARGET_LUFS - measured
+                if wanted <= 0.0 or gain < 0.0:
+                    gain = min(0.0, wanted)
+                elif fitted.lift_db < MAX_LIFT_DB:
+                    fitted = fit(lift_db=fitted.lift_db + TARGET_LUFS - measured)
+                    plan, predicted = fitted.plan, fitted.predicted_lufs
+                else:
+                    break
             else:
                 break
         stem.finish(options.stem_path)
@@ -283,12 +293,14 @@ def _analyse(
         progress(0.6 * video.fraction + 0.4 * audio_done[0])
 
     energy, speech_game, speech_voice = EnergyMeter(), SpeechDetector(), SpeechDetector()
+    game_music = GameMusicMeter()
     has_voice = has_game = False
     n_blocks = max(1, math.ceil(samples_for(duration) / samples_for(BLOCK_S)))
     for i, (game, voice) in enumerate(tracks()):
         if game is not None:
             has_game = True
             energy.feed(game)
+            game_music.feed(game)
         if voice is not None:  # speech is detected on the voice's own track when there is one
             has_voice = True
             speech_voice.feed(voice)
@@ -308,11 +320,14 @@ def _analyse(
         brightness=result.brightness, has_audio=has_game or has_voice,
     )
     cropped = crop_analysis(full, start, end)
+    own_music = game_music.estimate(speech) if has_game else None
     return dataclasses.replace(
         cropped, duration=duration,
         energy=energy.curve(n_hops) if has_game else zeros,
         speech=speech.astype(np.float32),
         motion=fit_length(cropped.motion, n_hops),
+        game_music_share=own_music.share if own_music else 0.0,
+        game_carries_music=bool(own_music and own_music.carries_music),
     )
 
 
@@ -374,6 +389,7 @@ def _render(
     measurement of the encoded track)."""
     start, end = span
     limiter: list[Limiter] = []
+    stem_gain = np.float32(10.0 ** (gain / 20.0))
 
     def mixed() -> Iterator[np.ndarray]:
         with pcm.open("rb") as fh:
@@ -382,7 +398,7 @@ def _render(
                 music = np.frombuffer(fh.read(count * _FRAME), np.float32).reshape(-1, CHANNELS)
                 out = mixer.process(a, music, game, voice)
                 if stem is not None and stem.active:
-                    stem.write(out.music)
+                    stem.write(out.music * stem_gain)  # the music as it sits in the mix
                 yield out.mix
                 if progress:
                     progress((a + count) / n)

@@ -26,6 +26,9 @@ class Levels:
     game_lufs: float
     voice_lufs: float  # speech loudness while someone talks
     voice_source: str  # "voice" (own track), "game" (estimated from the game track) or "none"
+    #: The game track while nobody talks (its whole loudness when nobody does, or the voice
+    #: has its own track): the level the bed is set against.
+    game_between_lufs: float = -math.inf
     #: K-weighted mean square of the raw music per ``energy_step_s`` (for local dips).
     music_energy: np.ndarray = field(default_factory=lambda: np.zeros(0))
     energy_step_s: float = 0.1
@@ -43,6 +46,7 @@ class Levels:
         return {
             "music_lufs": _r(self.music_lufs),
             "game_lufs": _r(self.game_lufs),
+            "game_between_talk_lufs": _r(self.game_between_lufs),
             "voice_lufs": _r(self.voice_lufs),
             "voice_source": self.voice_source,
         }
@@ -95,9 +99,13 @@ class LevelMeter:
         music_lufs = self._music.integrated()
         game_lufs = self._game.integrated() if self._game is not None else -math.inf
         voice_lufs, source = -math.inf, "none"
+        between = game_lufs
         ref = self._voice or self._game
         if ref is not None:
             talking = _speech_blocks(self._speech, self._hop, len(ref.block_energy()))
+            if self._game is not None and self._voice is None and talking.any():
+                quiet = gated_loudness(self._game.block_energy()[~talking])
+                between = quiet if math.isfinite(quiet) else game_lufs
             if talking.sum() >= _MIN_SPEECH_BLOCKS:
                 if self._voice is not None:
                     voice_lufs, source = self._voice.integrated(talking), "voice"
@@ -110,6 +118,7 @@ class LevelMeter:
             game_lufs=game_lufs,
             voice_lufs=voice_lufs,
             voice_source=source,
+            game_between_lufs=between,
             music_energy=self._music.sub_energy,
             energy_step_s=self._music.sub_seconds,
         )

@@ -2,20 +2,29 @@
 
 Level rules (all loudness in LUFS, measured by :mod:`.levels`):
 
-- The reference ("100 %") is the game track's loudness (the voice's when the game audio is
-  muted or absent). ``request.music_volume`` is an amplitude ratio against it; by default the
-  bed sits 6 dB under it (0.5).
-- When someone talks somewhere in the video, the default bed is also kept at least 15 dB under
-  the voice, and while they talk the music dips further (at least 8 dB) so that it sits at
-  least 21 dB under the voice (the output contract asks for 18; 3 dB is margin for the
-  estimate). The dip depth is chosen per stretch of talk from the music's own loudness there,
-  so a loud chorus under a sentence is dipped deeper than a quiet intro.
+- The reference ("100 %") is the game track's loudness while nobody talks (the voice's when
+  the game audio is muted, absent, or only hiss below ``QUIET_GAME_LUFS``).
+  ``request.music_volume`` is an amplitude ratio against it; by default the bed sits 6 dB
+  under it (0.5), so between sentences it is clearly heard (a few dB under the mix).
+- While someone talks the music dips (at least ``MIN_DIP_DB``) so that it sits
+  ``UNDER_SPEECH_DB`` (21 dB) under the voice: the output contract asks for at least 18, and
+  3 dB is margin for the estimate; deeper than that only buries the music. The dip depth is
+  chosen per stretch of talk from the music's own loudness there, so a loud chorus under a
+  sentence is dipped deeper than a quiet intro.
+- ``lift_db`` raises the bed (not the music under speech) when the game track is too quiet
+  for the mix to reach the loudness target by itself: mastering never raises the game audio,
+  so the music reaches its level on its own (see :func:`.fit.plan_to_target`).
+- ``game_audio=None`` (nothing asked) keeps the original audio, unless the game track
+  carries music of its own (:mod:`game_music.analysis.game_music`): its soundtrack under
+  ours clashes, so it is lowered by ``GAME_MUSIC_DUCK_DB`` (8 dB), the way "duck" is (not
+  under a voice on the same track). Sound effects stay audible: 8 dB down they still
+  stand out over the bed, as they are short and loud. A prompt's keep/duck/mute wins.
 - ``game_audio="duck"`` lowers the original audio by 12 dB, except while someone talks when
   the voice is part of that track (one mixed track, e.g. OBS's default), so the voice stays
   intelligible; with the voice on its own track the game track is lowered throughout.
   ``"mute"`` silences the game track; a separate voice track is always kept.
-- ``duck_voice=False`` keeps the bed steady (no dips; the default bed is then only kept 6 dB
-  under the voice).
+- ``duck_voice=False`` keeps the bed steady (no dips; the bed is then kept 6 dB under the
+  voice).
 
 All gains are a low-rate curve (the analysis hop) interpolated per sample, and fades are a
 closed-form function of time, so :class:`Mixer` can run block by block with exactly the result
@@ -37,11 +46,12 @@ from .levels import Levels, measure_levels
 from .loudness import block_energy, gated_loudness
 
 DEFAULT_VOLUME_DB = -6.0  # music_volume None == 0.5 of the reference level
-BED_BELOW_VOICE_DB = 15.0
 UNDER_SPEECH_DB = 21.0
-MIN_DIP_DB = 8.0
+MIN_DIP_DB = 6.0
+QUIET_GAME_LUFS = -45.0  # a game track quieter than this is hiss, not a level to sit under
 NO_DUCK_BELOW_VOICE_DB = 6.0
 GAME_DUCK_DB = 12.0
+GAME_MUSIC_DUCK_DB = 8.0  # the game track when it carries its own music (nothing asked)
 NOMINAL_LUFS = -16.0  # music with nothing to sit under: mastering sets the real level
 FADE_IN_MID_S = 1.0
 FADE_OUT_END_S = 2.5
@@ -112,6 +122,8 @@ def plan_mix(
     has_voice: bool = False,
     music_ending: bool = False,
     timing: DuckTiming = DEFAULT_TIMING,
+    lift_db: float = 0.0,
+    game_has_music: bool = False,
 ) -> MixPlan:
     duration = n_samples / sample_rate
     n_hops = max(1, int(math.ceil(duration / hop)) + 1)
@@ -121,22 +133,24 @@ def plan_mix(
     talk = bool(envelope.any())
 
     # Reference ("100 %") level and the bed.
-    game_in_mix = has_game and request.game_audio != "mute" and math.isfinite(levels.game_lufs)
-    if game_in_mix:
-        reference = levels.game_lufs
+    game_level = (levels.game_between_lufs if math.isfinite(levels.game_between_lufs)
+                  else levels.game_lufs)
+    game_in_mix = has_game and request.game_audio != "mute" and math.isfinite(game_level)
+    if game_in_mix and game_level >= QUIET_GAME_LUFS:
+        reference = game_level
     elif v is not None:
         reference = v
     else:
         reference = NOMINAL_LUFS
     if request.music_volume is None:
         bed = reference + DEFAULT_VOLUME_DB
-        if v is not None:
-            below = BED_BELOW_VOICE_DB if request.duck_voice else NO_DUCK_BELOW_VOICE_DB
-            bed = min(bed, v - below)
+        if v is not None and not request.duck_voice:
+            bed = min(bed, v - NO_DUCK_BELOW_VOICE_DB)
     elif request.music_volume <= 0:
         bed = -math.inf
     else:
         bed = reference + 20 * math.log10(request.music_volume)
+    bed += lift_db
 
     music_lufs = levels.music_lufs
     if not math.isfinite(music_lufs) or not math.isfinite(bed):
@@ -160,11 +174,17 @@ def plan_mix(
         under = worst if math.isfinite(worst) else None
 
     game_db: np.ndarray | None = None
-    if has_game and request.game_audio == "duck":
+    duck_db = {"duck": GAME_DUCK_DB, None: GAME_MUSIC_DUCK_DB if game_has_music else 0.0}.get(
+        request.game_audio, 0.0)
+    if has_game and duck_db:
         if has_voice:
-            game_db = np.full(n_hops, -GAME_DUCK_DB)
+            game_db = np.full(n_hops, -duck_db)
         else:
-            game_db = -GAME_DUCK_DB * (1.0 - envelope.astype(np.float64))
+            game_db = -duck_db * (1.0 - envelope.astype(np.float64))
+    auto_note = None
+    if has_game and request.game_audio is None and game_has_music:
+        auto_note = (f"game audio lowered {GAME_MUSIC_DUCK_DB:.0f} dB under the music: "
+                     "it carries music of its own")
 
     span, fades = _span_and_fades(request, duration, music_ending)
     return MixPlan(
@@ -179,8 +199,11 @@ def plan_mix(
         levels=levels,
         bed_lufs=bed,
         under_speech_lufs=under,
-        info={"game_audio": request.game_audio, "duck_voice": request.duck_voice,
-              "reference_lufs": _r(reference)},
+        info={"game_audio": request.game_audio or ("duck" if auto_note else "keep"),
+              "game_audio_asked": request.game_audio is not None,
+              "game_audio_duck_db": duck_db if has_game else 0.0, "game_audio_note": auto_note,
+              "duck_voice": request.duck_voice,
+              "reference_lufs": _r(reference), "music_lift_db": round(lift_db, 2)},
     )
 
 

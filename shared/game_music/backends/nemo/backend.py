@@ -62,6 +62,7 @@ STYLE_WORDS = {
     "edm": "electronic dance music (drum and bass, dubstep) for a montage",
 }
 GAME_AUDIO_WORDS = {
+    None: "Keep the original game audio.",
     "keep": "Keep the original game audio.",
     "duck": "Keep the original game audio but lower it under the music.",
     "mute": "Mute the original game audio; keep only the music.",

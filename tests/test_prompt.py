@@ -46,7 +46,7 @@ CASES: list[tuple[str, dict[str, object]]] = [
     ('duck under my voice', {}),
     ("don't duck", {'duck_voice': False}),
     ('mute the game audio', {'game_audio': 'mute'}),
-    ('keep the game sound', {'game_audio': 'keep'}),
+    ('keep the game sound', {}),
     ('lower the game audio', {'game_audio': 'duck'}),
     ('game audio at 30%', {'game_audio': 'duck'}),
     ('for YouTube Shorts', {'aspect': '9:16'}),

@@ -257,6 +257,8 @@ def parse_prompt(text: str | None, base: MusicRequest | None = None) -> MusicReq
             matches, taken = _claim(folded)
             leftovers = _leftovers(original, folded, taken)
     changes = _tidy(_resolve(_negated(matches, folded), base), base)
+    if "game_audio" in changes:
+        changes["game_audio_asked"] = True
     return base.replace(**changes, unrecognized=leftovers)
 
 
@@ -325,7 +327,7 @@ def describe(request: MusicRequest) -> str:
         f"Music plays: {_span(r)}",
         f"Fades:       in {_fade(r.fade_in_s)}, out {_fade(r.fade_out_s)}",
         f"Voice:       {'music dips under speech' if r.duck_voice else 'no ducking'}",
-        f"Game audio:  {_GAME_AUDIO[r.game_audio]}",
+        f"Game audio:  {_GAME_AUDIO[r.game_audio if r.game_audio_asked else None]}",
         f"Frame:       {_ASPECT[r.aspect]}",
         f"Seed:        {r.seed if r.seed is not None else 'automatic'}",
     ]

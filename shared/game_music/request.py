@@ -30,8 +30,10 @@ class MusicRequest:
     fade_in_s: float | None = None
     fade_out_s: float | None = None
     duck_voice: bool = True
-    # None: keep it, or duck it under the music when it carries its own (see mix.mixer).
-    game_audio: GameAudio | None = None
+    game_audio: GameAudio = "keep"
+    # Whether the prompt said anything about the game's sound: when it did not, a game track
+    # that carries its own music is lowered under ours (see mix.mixer); when it did, as said.
+    game_audio_asked: bool = field(default=False, compare=False)
     aspect: Aspect = "source"
     seed: int | None = None
     unrecognized: tuple[str, ...] = field(default_factory=tuple)
@@ -41,7 +43,7 @@ class MusicRequest:
             raise ValueError(f"unknown style {self.style!r}")
         if self.mood is not None and self.mood not in MOODS:
             raise ValueError(f"unknown mood {self.mood!r}")
-        if self.game_audio is not None and self.game_audio not in GAME_AUDIO:
+        if self.game_audio not in GAME_AUDIO:
             raise ValueError(f"game_audio must be one of {GAME_AUDIO}")
         if self.aspect not in ASPECTS:
             raise ValueError(f"aspect must be one of {ASPECTS}")

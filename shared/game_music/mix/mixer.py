@@ -14,7 +14,8 @@ Level rules (all loudness in LUFS, measured by :mod:`.levels`):
 - ``lift_db`` raises the bed (not the music under speech) when the game track is too quiet
   for the mix to reach the loudness target by itself: mastering never raises the game audio,
   so the music reaches its level on its own (see :func:`.fit.plan_to_target`).
-- ``game_audio=None`` (nothing asked) keeps the original audio, unless the game track
+- ``game_audio="keep"`` when nothing was asked (``game_audio_asked`` false) keeps the
+  original audio, unless the game track
   carries music of its own (:mod:`game_music.analysis.game_music`): its soundtrack under
   ours clashes, so it is lowered by ``GAME_MUSIC_DUCK_DB`` (8 dB), the way "duck" is (not
   under a voice on the same track). Sound effects stay audible: 8 dB down they still
@@ -174,15 +175,16 @@ def plan_mix(
         under = worst if math.isfinite(worst) else None
 
     game_db: np.ndarray | None = None
-    duck_db = {"duck": GAME_DUCK_DB, None: GAME_MUSIC_DUCK_DB if game_has_music else 0.0}.get(
-        request.game_audio, 0.0)
+    auto = not request.game_audio_asked and game_has_music  # its own soundtrack under ours
+    duck_db = GAME_DUCK_DB if request.game_audio == "duck" else (
+        GAME_MUSIC_DUCK_DB if auto and request.game_audio == "keep" else 0.0)
     if has_game and duck_db:
         if has_voice:
             game_db = np.full(n_hops, -duck_db)
         else:
             game_db = -duck_db * (1.0 - envelope.astype(np.float64))
     auto_note = None
-    if has_game and request.game_audio is None and game_has_music:
+    if has_game and auto and request.game_audio == "keep":
         auto_note = (f"game audio lowered {GAME_MUSIC_DUCK_DB:.0f} dB under the music: "
                      "it carries music of its own")
 
@@ -199,8 +201,8 @@ def plan_mix(
         levels=levels,
         bed_lufs=bed,
         under_speech_lufs=under,
-        info={"game_audio": request.game_audio or ("duck" if auto_note else "keep"),
-              "game_audio_asked": request.game_audio is not None,
+        info={"game_audio": "duck" if auto_note else request.game_audio,
+              "game_audio_asked": request.game_audio_asked,
               "game_audio_duck_db": duck_db if has_game else 0.0, "game_audio_note": auto_note,
               "duck_voice": request.duck_voice,
               "reference_lufs": _r(reference), "music_lift_db": round(lift_db, 2)},

@@ -256,40 +256,45 @@ def sampled_orchestra_synth(sample_rate: int, bpm: float, cache) -> BandSynth:
     right, timpani and percussion at the back centre; one hall, wetter for the back rows."""
     from .sampled import concert_hall, drum_voice, sampled_voice
 
+    from .sampled import MARCATO
+
     arts = _string_articulations(STRINGS)
-    # The chord parts, lowest to highest: celli, violas, second and first violins.
+    # The chord parts, lowest to highest: celli, violas, second and first violins. The
+    # ensemble patch swells in slowly; short bowed strokes come from the solo patches, whose
+    # attack speaks at once (the lower two parts on cello, the upper two on violin).
     seats = (0.45, 0.15, -0.2, -0.45)
+    strokes = (CELLO, CELLO, VIOLIN, VIOLIN)
     voices: dict[int | str, Voice] = {
         **{
-            ch: sampled_voice(cache, STRINGS, articulations=arts, tail=1.6, pan=p, gain=0.3,
-                              send=0.35, min_hold=0.12)
-            for ch, p in zip(CH_STRINGS, seats, strict=True)
+            ch: sampled_voice(cache, STRINGS, articulations={**arts, MARCATO: stroke},
+                              tail=1.6, pan=p, gain=0.3, send=0.24, min_hold=0.12)
+            for ch, p, stroke in zip(CH_STRINGS, seats, strokes, strict=True)
         },
         CH_VIOLINS: sampled_voice(cache, VIOLIN, layers=((STRINGS, 0, 0.7),), tail=1.4,
-                                  pan=-0.35, gain=0.5, send=0.35),
+                                  pan=-0.35, gain=0.5, send=0.24),
         CH_CELLI: sampled_voice(cache, CELLO, articulations=arts, layers=((CONTRABASS, -12, 0.5),),
-                                tail=0.8, pan=0.3, gain=0.45, send=0.3, min_hold=0.1),
-        CH_TIMPANI: sampled_voice(cache, TIMPANI, tail=2.5, gain=0.75, send=0.4),
+                                tail=0.8, pan=0.3, gain=0.45, send=0.21, min_hold=0.1),
+        CH_TIMPANI: sampled_voice(cache, TIMPANI, tail=2.5, gain=0.75, send=0.28),
         # The brass section's chords behind the strings, a little right (trumpets and
         # trombones), horns doubling them for warmth.
         CH_BRASS: sampled_voice(cache, BRASS, layers=((HORNS, 0, 0.6),), tail=1.2, pan=0.25,
-                                gain=0.32, send=0.5, min_hold=0.15),
+                                gain=0.32, send=0.35, min_hold=0.15),
         "lead": sampled_voice(cache, HORNS, layers=((TROMBONE, -12, 0.35),), tail=1.2, pan=-0.2,
-                              gain=0.55, send=0.45),
-        "counter": sampled_voice(cache, TRUMPET, tail=1.0, pan=0.3, gain=0.3, send=0.45),
-        "pad": sampled_voice(cache, CHOIR, tail=2.0, gain=0.32, send=0.55),
-        "arp": sampled_voice(cache, HARP, tail=2.0, pan=-0.5, gain=0.45, send=0.4),
+                              gain=0.55, send=0.32),
+        "counter": sampled_voice(cache, TRUMPET, tail=1.0, pan=0.3, gain=0.3, send=0.32),
+        "pad": sampled_voice(cache, CHOIR, tail=2.0, gain=0.18, send=0.32),
+        "arp": sampled_voice(cache, HARP, tail=2.0, pan=-0.5, gain=0.45, send=0.28),
         "bass": sampled_voice(cache, CONTRABASS, articulations=_string_articulations(CONTRABASS),
                               layers=((CELLO, 12, 0.35),), tail=1.0, pan=0.55, gain=0.55,
-                              send=0.25, min_hold=0.1),
+                              send=0.17, min_hold=0.1),
         "final": sampled_voice(cache, SLOW_STRINGS, layers=((CHOIR, 0, 0.4),), tail=3.0,
-                               gain=0.4, send=0.5),
-        "kick": drum_voice(cache, ORCHESTRA_KIT, (36, 35), gain=0.6, send=0.45),
-        "snare": drum_voice(cache, ORCHESTRA_KIT, (38, 40), gain=0.3, send=0.4, pan=0.1),
-        "hat": drum_voice(cache, ORCHESTRA_KIT, (70, 82), gain=0.12, send=0.3, pan=0.2),
-        "crash": drum_voice(cache, ORCHESTRA_KIT, (49, 57), tail=3.0, gain=0.28, send=0.5,
+                               gain=0.4, send=0.35),
+        "kick": drum_voice(cache, ORCHESTRA_KIT, (36, 35), gain=0.6, send=0.32),
+        "snare": drum_voice(cache, ORCHESTRA_KIT, (38, 40), gain=0.3, send=0.28, pan=0.1),
+        "hat": drum_voice(cache, ORCHESTRA_KIT, (70, 82), gain=0.12, send=0.21, pan=0.2),
+        "crash": drum_voice(cache, ORCHESTRA_KIT, (49, 57), tail=3.0, gain=0.28, send=0.35,
                             pan=-0.15),
-        "tom": sampled_voice(cache, TIMPANI, tail=2.0, gain=0.6, send=0.4),
+        "tom": sampled_voice(cache, TIMPANI, tail=2.0, gain=0.6, send=0.28),
     }
     return BandSynth(
         sample_rate,

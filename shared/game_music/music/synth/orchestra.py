@@ -254,9 +254,7 @@ def sampled_orchestra_synth(sample_rate: int, bpm: float, cache) -> BandSynth:
     """The orchestra from recorded instruments, seated as on a stage: violins left, violas and
     celli right of centre, basses right, horns left behind the strings, trumpets and trombones
     right, timpani and percussion at the back centre; one hall, wetter for the back rows."""
-    from .sampled import concert_hall, drum_voice, sampled_voice
-
-    from .sampled import MARCATO
+    from .sampled import MARCATO, concert_hall, drum_voice, sampled_voice
 
     arts = _string_articulations(STRINGS)
     # The chord parts, lowest to highest: celli, violas, second and first violins. The

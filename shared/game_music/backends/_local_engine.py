@@ -90,6 +90,7 @@ def render(
     comp = compose_music(
         crop_analysis(analysis, *music_span), request, duration=music_span[1] - music_span[0],
         seed=int(request.seed or 0), sample_rate=SAMPLE_RATE, soundfont=options.soundfont,
+        accents=options.accents,
     )
     progress("compose", 1.0)
     pcm = workdir / "audio.f32"

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from . import theory
+from .accents import apply_accents
 from .arrange import ARRANGEMENTS
-from .channels import NOISE, PULSE1, PULSE2, TRIANGLE
+from .channels import CH_KICK2, NOISE, PULSE1, PULSE2, TRIANGLE
 from .notes import NoteBuilder, monophonic
 from .plan import Plan, Section
 from .streams import S_SECTION, S_THEME, rng
@@ -115,6 +116,10 @@ def compose_section(plan: Plan, index: int) -> np.ndarray:
     arrangement = ARRANGEMENTS.get(plan.style.name)
     if arrangement is not None:
         notes = monophonic(arrangement(plan, index, notes))
+    if plan.accents:
+        notes = monophonic(apply_accents(plan, index, notes, kick=_KICK, snare=_SNARE,
+                                         crash=_CRASH, bass_ch=TRIANGLE, drum_ch=NOISE,
+                                         kick_ch=CH_KICK2 if arrangement else None))
     return notes
 
 

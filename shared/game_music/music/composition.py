@@ -149,17 +149,19 @@ def compose_music(
     sample_rate: int = 48000,
     soundfont: str | Path | None = None,
     sampled: bool = True,
+    accents: bool = True,
 ) -> Composition:
     """Plan and prepare the music for ``duration`` seconds; audio comes from ``render``.
 
     Styles of recorded instruments play them from ``soundfont`` (else the bank chosen by
     ``synth.bank.choose_bank``); ``sampled=False`` or no playable bank: their synthesized
-    instruments."""
+    instruments. ``accents=False``: no hits on the clip's big moments."""
     if not math.isfinite(duration) or duration < 0:
         raise InternalError(f"music duration must be a finite number of seconds, not {duration}")
     if not 8000 <= int(sample_rate) <= 384000:
         raise InternalError(f"unsupported music sample rate {sample_rate}")
-    plan = make_plan(analysis, request, duration=duration, seed=int(seed), sample_rate=sample_rate)
+    plan = make_plan(analysis, request, duration=duration, seed=int(seed), sample_rate=sample_rate,
+                     accents=accents)
     style = plan.style
     if sampled and style.sampled is not None:
         from .synth.bank import choose_bank

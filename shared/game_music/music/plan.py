@@ -16,6 +16,7 @@ import numpy as np
 from ..analysis.result import Analysis
 from ..request import MusicRequest
 from . import theory
+from .accents import find_accents
 from .auto_style import choose_style
 from .streams import S_HARMONY, S_KEY, S_TEMPO, rng
 from .styles import MAJOR_MOODS, MOOD_TEMPO, Style, resolve
@@ -67,6 +68,7 @@ class Plan:
     sections: tuple[Section, ...]
     stingers: np.ndarray = field(default_factory=lambda: np.zeros(0))  # beats: cuts mid-section
     themes: dict[int, Any] = field(default_factory=dict)  # composer's cache, theme id -> Theme
+    accents: tuple[Any, ...] = ()  # accents.Accent: hits on the clip's big moments
     style_reasons: tuple[str, ...] | None = None  # why auto style chose it (None: requested)
 
     @property
@@ -134,11 +136,13 @@ class Plan:
             "odd_bars": int(np.count_nonzero(self.bar_len[:-1] != 4)),
             "movements": (self.sections[-1].movement + 1) if self.sections else 0,
             "seed": self.seed,
+            "accents": [a.summary() for a in self.accents],
         }
 
 
 def make_plan(
-    analysis: Analysis, request: MusicRequest, *, duration: float, seed: int, sample_rate: int
+    analysis: Analysis, request: MusicRequest, *, duration: float, seed: int, sample_rate: int,
+    accents: bool = True,
 ) -> Plan:
     auto = choose_style(analysis, request.mood) if request.style is None else None
     style, fallback = resolve(auto[0] if auto else request.style)
@@ -226,6 +230,8 @@ def make_plan(
             float(bar_beat[-1]) if n_bars else 0.0,
         ),
         style_reasons=auto[1] if auto else None,
+        accents=find_accents(analysis, duration=duration, beat_s=beat_s, bar_beat=bar_beat,
+                             bar_len=bar_len, intensity=intensity) if accents else (),
     )
 
 

@@ -129,6 +129,7 @@ AMBIENT = Style(
     ("pads", "bells", "drone", "soft pulse"),
     (60, 90),
     ("calm", "mysterious", "sad", "dark"),
+    accent="soft",
     synth=lambda sr, bpm: _synth("ambient", sr, bpm),
     progressions=_progs(
         calm=(

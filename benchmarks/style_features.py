@@ -169,6 +169,7 @@ def spectrogram_png(audio: np.ndarray, path: Path, title: str) -> None:
 def measure(seeds: list[int], seconds: float, png_dir: str | None, tag: str) -> dict:
     table, speed = {}, {}
     for style in STYLES:
+        render(style, 0, 4.0)  # warm up: imports and the synth's sample caches
         cpu = 0.0
         for seed in seeds:
             c0 = time.process_time()

@@ -22,8 +22,8 @@ HAT_UNDER = (0, 0, 0.02, 5.0)  # (period, mode, decay s, volume): the hat a DPCM
 
 
 def arrange(plan: Plan, index: int, notes: np.ndarray) -> np.ndarray:
+    notes = notes.copy()  # re-voiced in place below
     a = Arr(plan, index, notes)
-    notes = notes.copy()
     long_m, short_m = LEAD_MACROS[int(a.r.integers(len(LEAD_MACROS)))]
     lead = np.flatnonzero(role(notes, "lead") & (notes["ch"] == PULSE1))
     eighth = a.spb / 2.0

@@ -40,8 +40,8 @@ DRUMS = {
 
 
 def arrange(plan: Plan, index: int, notes: np.ndarray) -> np.ndarray:
+    notes = notes.copy()  # re-voiced in place below
     a = Arr(plan, index, notes)
-    notes = notes.copy()
     lead_pan, p2_pan, bass_pan = PANS[int(a.r.integers(len(PANS)))]
     echo = a.r.random() < ECHO_CHANCE
     delay = 2 if a.r.random() < 0.6 else 3  # an eighth or a dotted eighth, in sixteenths
@@ -55,15 +55,33 @@ def arrange(plan: Plan, index: int, notes: np.ndarray) -> np.ndarray:
     bass = notes["ch"] == TRIANGLE
     notes["aux"][bass] = bass_pan
     notes["duty"][bass] = wave
-    notes["slide"][bass & role(notes, "bass")] = 0.0
+    # the wave channel's output level code: 50 % in calm bars, 100 % when the action is on
+    calm = a.p.intensity[np.minimum(a.bar_of(notes["start"]), a.final)] <= 1
+    line = bass & role(notes, "bass")
+    notes["vol"][line] = np.where(calm, 10.0, 15.0)[line]
+    notes["slide"][line] = 0.0  # no triangle-kick sweeps: that is the NES's idiom
     _drums(notes)
+    bars = np.minimum(a.bar_of(notes["start"]), a.final)
+    shift = delay * a.spb / 4.0
+    lead_bars = np.unique(bars[lead])
+    if echo:
+        # with no lead to echo, pulse 1 echoes the arpeggio from the other side (ping-pong)
+        arps = np.flatnonzero(role(notes, "arp") & ~np.isin(bars, lead_bars))
+        for k in arps:
+            n = notes[k]
+            a.nb.add(
+                (n["start"] + shift) / a.spb, n["dur"] / a.spb, PULSE1, "arp", n["pitch"],
+                max(1.0, round(float(n["vol"]) * 0.6)), duty=int(n["duty"]),
+                decay=float(n["decay"]), sustain=float(n["sustain"]),
+                arp=(int(n["arp1"]), int(n["arp2"])), aux=float(_opposite(p2_pan)),
+            )
     if echo and lead.any():
-        bars = np.minimum(a.bar_of(notes["start"]), a.final)
-        lead_bars = np.unique(bars[lead])
         keep &= ~(role(notes, "arp") & np.isin(bars, lead_bars))
-        shift = delay * a.spb / 4.0
         for k in np.flatnonzero(lead):
             n = notes[k]
+            lands = min(int(a.bar_of(np.array([n["start"] + shift]))[0]), a.final)
+            if plan.speech[lands] or lands == a.final:
+                continue  # an echo never spills into talking or the last chord
             a.nb.add(
                 (n["start"] + shift) / a.spb, n["dur"] / a.spb, PULSE2, "counter", n["pitch"],
                 max(1.0, round(float(n["vol"]) * ECHO_VOL)), duty=int(n["duty"]),
@@ -72,6 +90,10 @@ def arrange(plan: Plan, index: int, notes: np.ndarray) -> np.ndarray:
             )
     out = a.merged(keep)
     return fade_final(a, _shuffle(a, out))
+
+
+def _opposite(pan: int) -> int:
+    return {PAN_LEFT: PAN_RIGHT, PAN_RIGHT: PAN_LEFT}.get(pan, PAN_BOTH)
 
 
 def _drums(notes: np.ndarray) -> None:

@@ -156,6 +156,7 @@ def dpcm_sample(kind: str, level: int, sr: int) -> np.ndarray:
     env = np.exp(-t / decay) * np.minimum(t / 0.001, 1.0)
     amp = 80.0 * (level + 1) / DPCM_LEVELS
     target = DMC_REST + amp * env * ((1 - noise) * body + noise * hiss)
+    target[-int(0.01 * rate) :] = DMC_REST  # the last bits walk the counter back to rest
     levels = dpcm_decode(dpcm_encode(target))
     n = int(secs * sr)
     return (levels[np.minimum((np.arange(n) * rate / sr).astype(np.int64), len(levels) - 1)]

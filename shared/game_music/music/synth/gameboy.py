@@ -57,7 +57,7 @@ PAN_ROLE, PAN_LEFT, PAN_RIGHT, PAN_BOTH = 0, 1, 2, 3
 # NR51 panning per role when a note does not say: -1 left only, 1 right only, 0 both.
 _ROLE_PAN = {ROLE["arp"]: 1, ROLE["counter"]: -1}
 _PAN_SIDE = {PAN_LEFT: -1, PAN_RIGHT: 1, PAN_BOTH: 0}
-WAVE_LEVEL = 1.6  # the wave channel's full-scale output against a pulse's
+WAVE_LEVEL = 1.3  # the wave channel's full-scale output against a pulse's
 NOISE_LEVEL = 0.8
 GAIN = 0.018  # about -6 dBFS peaks for a busy arrangement
 

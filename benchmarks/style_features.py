@@ -155,7 +155,7 @@ def spectrogram_png(audio: np.ndarray, path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
 
     mono = audio.mean(axis=1)
-    fig, (top, low) = plt.subplots(2, 1, figsize=(10, 7), dpi=100)
+    fig, (top, low) = plt.subplots(2, 1, figsize=(10, 7), dpi=72)
     _panel(top, mono, 0.0, 2048, SR / 2, True)
     top.set_title(title)
     t0 = 0.6 * len(mono) / SR

@@ -6,10 +6,17 @@ import numpy as np
 import pytest
 
 from game_music.music.channels import NOISE, PULSE1, PULSE2, TRIANGLE
-from game_music.music.notes import NOTE_DTYPE
+from game_music.music.notes import NOTE_DTYPE, ROLE
 from game_music.music.synth.chip import (
     CPU_HZ,
+    DMC,
+    DMC_REST,
+    DUTIES,
+    DUTY_MACROS,
     ChipSynth,
+    dpcm_decode,
+    dpcm_encode,
+    dpcm_sample,
     lfsr_bits,
     pulse_hz,
     triangle_hz,
@@ -114,15 +121,16 @@ def test_mixer_is_the_chips_non_linear_formula() -> None:
         TRIANGLE: np.zeros(n),
         NOISE: np.zeros(n),
     }
+    rest = 159.79 / (1.0 / (DMC_REST / 22638.0) + 100.0)  # the DMC counter at rest
     pre = synth.dac_mix(ch)
     both = 95.88 / (8128.0 / 30.0 + 100.0)
-    assert pre.mean() == pytest.approx(both, rel=1e-6)  # panning moves, the sum stays 30
+    assert pre.mean() == pytest.approx(both + rest, rel=1e-6)
     ch[PULSE1][:] = 0
     ch[PULSE2][:] = 0
     ch[TRIANGLE][:] = 15.0
     ch[NOISE][:] = 15.0
-    tnd = 159.79 / (1.0 / (15 / 8227.0 + 15 / 12241.0) + 100.0)
-    assert synth.dac_mix(ch)[0].mean() == pytest.approx(tnd, rel=1e-6)
+    tnd = 159.79 / (1.0 / (15 / 8227.0 + 15 / 12241.0 + DMC_REST / 22638.0) + 100.0)
+    assert synth.dac_mix(ch).mean() == pytest.approx(tnd, rel=1e-6)
     # the output high-passes remove DC
     out = synth.mix(ch)
     assert np.abs(out[-100:]).max() < 1e-3
@@ -140,18 +148,46 @@ def test_slides_vibrato_and_arpeggio_are_continuous() -> None:
         assert periods.max() <= SR / (f * 2 ** (-3 / 12)) + 2
 
 
-def test_stereo_echo_repeats_the_pulses_on_the_other_side() -> None:
-    bpm = 120.0
-    synth = ChipSynth(SR, bpm)
-    delay = synth.lookback
-    assert delay == round(0.375 * SR)  # a dotted eighth
-    note = _note(PULSE1, 69, 0.1, duty=2)
-    note["start"] = delay  # starts right at the chunk, so the echo falls inside it
-    out = synth.mix(synth.channels(note, delay, 4 * delay))
-    left, right = out[:, 0], out[:, 1]
-    dry = slice(0, int(0.1 * SR))
-    wet = slice(delay, delay + int(0.1 * SR))
-    rms = lambda x: float(np.sqrt((x**2).mean()))  # noqa: E731
-    assert rms(left[dry]) > rms(right[dry]) > 0  # pulse 1 sits a little left
-    assert rms(right[wet]) > rms(left[wet]) > 0  # its echo a little right
-    assert 0.1 < rms(right[wet]) / rms(left[dry]) < 0.4
+def test_the_console_is_mono() -> None:
+    synth = ChipSynth(SR, 120.0)
+    notes = np.concatenate([_note(PULSE1, 69, 0.2, duty=1), _note(PULSE2, 76, 0.2, duty=2)])
+    out = synth.mix(synth.channels(notes, 0, SR // 2))
+    assert synth.lookback == 0
+    assert np.array_equal(out[:, 0], out[:, 1]) and np.abs(out).max() > 0.05
+
+
+def test_dpcm_is_a_1_bit_delta_stream_on_a_7_bit_counter() -> None:
+    t = np.arange(4000)
+    target = 64 + 50 * np.sin(2 * np.pi * t / 200.0)
+    bits = dpcm_encode(target, 64)
+    assert set(np.unique(bits)) <= {0, 1}
+    levels = dpcm_decode(bits, 64)
+    assert set(np.abs(np.diff(levels))) <= {0.0, 2.0}  # +-2 a bit, held at the rails
+    assert levels.min() >= 0 and levels.max() <= 127
+    assert np.abs(levels[400:] - target[400:]).max() < 6  # it follows a slow wave
+    kick = dpcm_sample("kick", 3, SR)
+    assert 0.1 < len(kick) / SR < 0.3 and np.abs(kick).max() > 40
+    assert np.abs(kick[-50:]).max() <= 2  # it ends back at the rest level: no DC step
+
+
+def test_dpcm_drums_play_in_the_tnd_group_and_free_the_noise_channel() -> None:
+    synth = ChipSynth(SR)
+    kick = _note(DMC, 0, 0.16)
+    kick["role"] = ROLE["kick"]
+    hat = _note(NOISE, 0, 0.05, decay=0.02, sustain=0.0)
+    ch = synth.channels(np.concatenate([kick, hat]), 0, SR // 4)
+    assert np.abs(ch[DMC]).max() > 40 and np.abs(ch[NOISE]).max() > 0  # both at once
+    spec = np.abs(np.fft.rfft(dpcm_sample("kick", 3, SR))) ** 2
+    f = np.fft.rfftfreq(len(dpcm_sample("kick", 3, SR)), 1 / SR)
+    assert spec[(f > 40) & (f < 200)].sum() > 0.8 * spec.sum()  # a thump, not a click
+
+
+def test_duty_macros_change_the_duty_every_frame() -> None:
+    synth = ChipSynth(SR, bandlimit=False)
+    macro = 1
+    y = synth.channels(_note(PULSE1, 93, 0.2, duty=2, aux=macro), 0, int(0.2 * SR))[PULSE1]
+    frame = int(SR / 60.0)
+    seq = DUTY_MACROS[macro]
+    for j, d in enumerate(seq[:5]):
+        part = y[j * frame + 200 : (j + 1) * frame - 200]
+        assert (part > 0).mean() == pytest.approx(DUTIES[d], abs=0.06), (j, d)

@@ -16,7 +16,7 @@ from types import MappingProxyType
 import numpy as np
 
 from ..plan import Plan
-from . import ambient, lofi, orchestral, rock
+from . import ambient, chiptune, gameboy, lofi, orchestral, rock
 
 Arrangement = Callable[[Plan, int, np.ndarray], np.ndarray]
 
@@ -27,6 +27,8 @@ ARRANGEMENTS: Mapping[str, Arrangement] = MappingProxyType(
         "lofi": lofi.arrange,
         "ambient": ambient.arrange,
         "rock": rock.arrange,
+        "chiptune": chiptune.arrange,
+        "gameboy": gameboy.arrange,
     }
 )
 

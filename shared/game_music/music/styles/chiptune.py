@@ -19,7 +19,7 @@ CHIPTUNE = Style(
     "NES-era 8-bit: two pulse channels with duty cycles, triangle bass, noise "
     "drums, fast arpeggios and echo.",
     ("pulse 1 (lead)", "pulse 2 (arpeggio/echo)", "triangle (bass)", "noise (drums)"),
-    (120, 170),
+    (130, 170),
     MOODS,
     synth=_chip_synth,
 )

@@ -163,9 +163,10 @@ EDM_PROGRESSIONS = MappingProxyType(
 RETRO_STYLES = (
     Style(
         "gameboy",
-        "Handheld 4-bit: two pulses, a 32-step wavetable, noise; thin, bright, hard-panned.",
-        ("pulse 1 (lead)", "pulse 2 (arpeggio/echo)", "wave channel (bass)", "noise (drums)"),
-        (110, 150),
+        "Handheld 4-bit (DMG): two pulses, a 32-sample 4-bit wave channel, 15/7-bit noise; "
+        "hard left/right panning, a shuffle, lead echoes, no pads, dry.",
+        ("pulse 1 (lead)", "pulse 2 (echo/arpeggio)", "wave channel (bass)", "noise (drums)"),
+        (110, 140),
         MOODS,
         synth=_gameboy_synth,
         drums=GAMEBOY_DRUMS,

@@ -1,9 +1,14 @@
-"""NES 2A03 (APU) synthesis: two pulses, the stepped triangle, LFSR noise, the chip's mixer.
+"""NES 2A03 (APU) synthesis: two pulses, the stepped triangle, LFSR noise, DPCM, the mixer.
 
 Every oscillator is a closed-form function of the time since its note began (phase integrals
 of slides, vibrato and arpeggios are analytic), so any range of samples can be rendered on its
 own. Notes of a channel never overlap, so one vectorised pass per channel renders all of them.
 The output filters are the only state; the renderer gives each chunk a pre-roll for them.
+
+The console is mono: every channel sits in the centre. Kick and snare may come as DPCM
+samples (notes on channel ``DMC``): 1-bit delta streams decoded by the DMC's 7-bit counter,
+mixed with the triangle and noise in the chip's non-linear ``tnd`` group. A pulse note's
+``aux`` names a duty macro (the per-frame duty sequences of NES sound drivers).
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import numpy as np
 from scipy import signal
 
 from ..channels import NOISE, PULSE1, PULSE2, TRIANGLE
+from ..notes import ROLE
 
 CPU_HZ = 1_789_773.0  # NTSC
 NOISE_PERIODS = np.array(
@@ -25,9 +31,18 @@ _TRI_NEXT = np.roll(TRIANGLE_STEPS, -1) - TRIANGLE_STEPS  # jump at the end of e
 _TRI_PREV = TRIANGLE_STEPS - np.roll(TRIANGLE_STEPS, 1)  # jump at the start of each step
 FRAME_S = 1.0 / 60.0  # sound drivers update pitch and volume once per video frame
 VIB_RATE, VIB_DELAY = 5.5, 0.15
-PAN = 0.3  # pulse 1 a little left, pulse 2 a little right
-ECHO = 0.22  # level of the stereo echo
 GAIN = 1.7  # about -6 dBFS peaks for a busy arrangement
+DMC = 15  # note channel of the DPCM drums (above every band style's channels)
+# DMC playback rates (NTSC): CPU cycles per sample bit, by rate index 0..15.
+DMC_PERIODS = (428, 380, 340, 320, 286, 254, 226, 214, 190, 160, 142, 128, 106, 84, 72, 54)
+DMC_REST = 24  # the counter's level between samples (what $4011 was set to)
+# Duty macros for pulse notes (aux = index): duty index per driver frame, the last one held.
+DUTY_MACROS: tuple[tuple[int, ...], ...] = (
+    (),  # none: the note's own duty
+    (0, 0, 1, 1, 1, 2),  # thin attack opening to hollow: the classic lead "swell"
+    (2, 2, 1, 1, 0),  # hollow attack thinning out: a plucky, nasal tail
+    (1, 1, 0, 0, 1, 1, 2, 2),  # wobble: 25/12.5/25/50
+)
 
 
 def _timer_hz(midi, steps: float, t_min: int):
@@ -92,6 +107,62 @@ def _add_blep(wave: np.ndarray, x: np.ndarray, dt: np.ndarray | float, height: f
     wave[m] += height * (u * u + u + u + 1.0)
 
 
+def dpcm_encode(target: np.ndarray, start: int = DMC_REST) -> np.ndarray:
+    """The DMC's 1-bit delta stream for ``target`` (levels 0..127): each bit steps the 7-bit
+    counter by +-2 towards the target (the counter stops at the rails, as the chip's does)."""
+    bits = np.zeros(len(target), dtype=np.uint8)
+    c = start
+    for i, t in enumerate(target.tolist()):
+        if t > c:
+            bits[i] = 1
+            if c <= 125:
+                c += 2
+        elif c >= 2:
+            c -= 2
+    return bits
+
+
+def dpcm_decode(bits: np.ndarray, start: int = DMC_REST) -> np.ndarray:
+    """Counter level after each bit (0..127), clamped like the chip's."""
+    c, out = start, np.empty(len(bits), dtype=np.float64)
+    for i, b in enumerate(bits.tolist()):
+        if b:
+            if c <= 125:
+                c += 2
+        elif c >= 2:
+            c -= 2
+        out[i] = c
+    return out
+
+
+# DPCM drum samples as data: (rate index, seconds, body Hz start, end, drop s, decay s,
+# noise share). Kick: a pitch-dropping thump; snare: a short tone under a noise burst.
+DPCM_DRUMS = {
+    "kick": (15, 0.16, 160.0, 48.0, 0.03, 0.055, 0.05),
+    "snare": (15, 0.14, 240.0, 170.0, 0.02, 0.05, 0.7),
+}
+DPCM_LEVELS = 4  # each sample recorded at four loudnesses (the DMC has no volume control)
+
+
+@lru_cache(maxsize=32)
+def dpcm_sample(kind: str, level: int, sr: int) -> np.ndarray:
+    """A drum's DMC output (counter level minus the rest level) at ``sr``, zero-order held."""
+    rate_i, secs, f0, f1, drop, decay, noise = DPCM_DRUMS[kind]
+    rate = CPU_HZ / DMC_PERIODS[rate_i]
+    t = np.arange(int(secs * rate)) / rate
+    f = f1 + (f0 - f1) * np.exp(-t / drop)
+    body = np.sin(2 * np.pi * np.cumsum(f) / rate)
+    hiss = np.random.default_rng(len(kind)).uniform(-1, 1, len(t))  # fixed: a recorded sample
+    env = np.exp(-t / decay) * np.minimum(t / 0.001, 1.0)
+    amp = 80.0 * (level + 1) / DPCM_LEVELS
+    target = DMC_REST + amp * env * ((1 - noise) * body + noise * hiss)
+    target[-int(0.01 * rate) :] = DMC_REST  # the last bits walk the counter back to rest
+    levels = dpcm_decode(dpcm_encode(target))
+    n = int(secs * sr)
+    return (levels[np.minimum((np.arange(n) * rate / sr).astype(np.int64), len(levels) - 1)]
+            - DMC_REST)
+
+
 @lru_cache(maxsize=64)
 def _noise_table(period: int, short: bool, sr: int) -> np.ndarray:
     """The LFSR's output sampled at ``sr`` for a few seconds; notes read it from an offset."""
@@ -111,8 +182,7 @@ class ChipSynth:
     ) -> None:
         self.sr = int(sample_rate)
         self.bandlimit = bandlimit
-        # A light stereo echo of the pulses, a dotted eighth later on the other side.
-        self.lookback = int(round(0.75 * 60.0 / bpm * self.sr)) if bpm else 0
+        self.lookback = 0
         nyq = self.sr / 2
         hp90 = signal.butter(1, 90.0, "highpass", fs=self.sr, output="sos")
         # The console's 440 Hz high-pass, gentle: half the signal bypasses it (a 6 dB low shelf),
@@ -126,17 +196,17 @@ class ChipSynth:
 
     # -- channels -----------------------------------------------------------------------------
     def channels(self, notes: np.ndarray, a: int, b: int) -> dict[int, np.ndarray]:
-        """Raw DAC values (0..15) per channel for samples [a, b); the pulses start ``lookback``
-        samples earlier (the echo reads them)."""
+        """Raw DAC values per channel for samples [a, b): 0..15, the DMC's counter level
+        relative to its rest level."""
         out = {}
-        for ch in (PULSE1, PULSE2, TRIANGLE, NOISE):
-            lo = a - self.lookback if ch in (PULSE1, PULSE2) else a
+        for ch in (PULSE1, PULSE2, TRIANGLE, NOISE, DMC):
+            lo = a
             n = notes[notes["ch"] == ch]
             ends = n["start"] + n["dur"]
             y = np.full(b - lo, 15.0) if ch == TRIANGLE else np.zeros(b - lo)
-            draw = {TRIANGLE: self._triangle_note, NOISE: self._noise_note}.get(
-                ch, self._pulse_note
-            )
+            draw = {
+                TRIANGLE: self._triangle_note, NOISE: self._noise_note, DMC: self._dmc_note
+            }.get(ch, self._pulse_note)
             for note, s0, s1 in zip(
                 n, np.maximum(n["start"], lo), np.minimum(ends, b), strict=True
             ):
@@ -198,9 +268,12 @@ class ChipSynth:
     pulse_hz = staticmethod(pulse_hz)
     frame_s = FRAME_S
 
-    def _pulse_wave(self, note, n0: int, n1: int) -> np.ndarray:
-        """Samples [n0, n1) of a pulse note before its volume envelope: duty cycle, arpeggio
-        (pitch cycling root / arp1 / arp2 every frame, phase continuous), PolyBLEP edges."""
+    def _pulse_wave(
+        self, note, n0: int, n1: int, macro: tuple[int, ...] = ()
+    ) -> np.ndarray:
+        """Samples [n0, n1) of a pulse note before its volume envelope: duty cycle (or a duty
+        ``macro``, one duty per driver frame), arpeggio (pitch cycling root / arp1 / arp2 every
+        frame, phase continuous), PolyBLEP edges."""
         t = self._time(n0, n1)
         if note["arp1"] or note["arp2"]:
             j, counts = self._frames(n0, n1, self.frame_s)
@@ -216,7 +289,11 @@ class ChipSynth:
             ph = self._phase(note, f0, t)
             dt = min(f0 / self.sr, 0.5)
         frac = ph - np.floor(ph)
-        duty = float(DUTIES[note["duty"]])
+        duty: np.ndarray | float = float(DUTIES[note["duty"]])
+        if macro:
+            j, counts = self._frames(n0, n1, self.frame_s)
+            steps = np.asarray(macro)[np.minimum(j, len(macro) - 1)]
+            duty = np.repeat(DUTIES[steps], counts)
         wave = (frac < duty).astype(np.float64)
         if self.bandlimit:
             fall = frac - duty
@@ -228,7 +305,8 @@ class ChipSynth:
     def _pulse_note(self, note, y: np.ndarray, a: int, s0: int, s1: int) -> None:
         start = int(note["start"])
         n0, n1 = s0 - start, s1 - start
-        wave = self._pulse_wave(note, n0, n1)
+        macro = DUTY_MACROS[int(note["aux"]) % len(DUTY_MACROS)]
+        wave = self._pulse_wave(note, n0, n1, macro)
         j, counts = self._frames(n0, n1, FRAME_S)
         wave *= np.repeat(self._levels(note, j, FRAME_S), counts)
         # Short linear ramps at note edges: the 4-bit steps stay, the clicks go.
@@ -275,34 +353,34 @@ class ChipSynth:
         wave *= np.repeat(self._levels(note, j, 1.0 / 240.0), counts)
         y[s0 - a : s1 - a] = wave
 
+    def _dmc_note(self, note, y: np.ndarray, a: int, s0: int, s1: int) -> None:
+        kind = "kick" if int(note["role"]) == ROLE["kick"] else "snare"
+        level = min(int(float(note["vol"]) * DPCM_LEVELS / 15.5), DPCM_LEVELS - 1)
+        smp = dpcm_sample(kind, level, self.sr)
+        start = int(note["start"])
+        n0, n1 = s0 - start, min(s1 - start, len(smp))
+        if n1 > n0:
+            y[s0 - a : s0 - a + n1 - n0] = smp[n0:n1]
+
     # -- mixer and output ---------------------------------------------------------------------
     def dac_mix(self, ch: dict[int, np.ndarray]) -> np.ndarray:
-        """The 2A03's non-linear mixer, once per stereo side (pulses panned): (2, n)."""
-        d = self.lookback
-        p1, p2 = ch[PULSE1][d:], ch[PULSE2][d:]
-        e1, e2 = ch[PULSE1][: len(p1)], ch[PULSE2][: len(p2)]  # the pulses d samples ago
+        """The 2A03's non-linear mixer: the pulse group and the triangle/noise/DMC group."""
+        p = ch[PULSE1] + ch[PULSE2]
+        pulse = p / (p + 81.28)  # 95.88 p / (8128 + 100 p)
+        pulse *= 0.9588
         s = ch[TRIANGLE] * (1.0 / 8227.0)
         s += ch[NOISE] * (1.0 / 12241.0)
+        s += (ch.get(DMC, 0.0) + DMC_REST) * (1.0 / 22638.0)
         tnd = s / (s + 0.01)  # 159.79 s / (1 + 100 s) = 1.5979 s / (s + 0.01)
         tnd *= 1.5979
-        out = np.empty((2, len(p1)))
-        for side, sign in ((0, 1.0), (1, -1.0)):
-            p = p1 * (1.0 + sign * PAN)
-            p += p2 * (1.0 - sign * PAN)
-            if d:
-                p += e1 * (ECHO * (1.0 - sign * PAN))  # mirrored: pulse 1's echo on the right
-                p += e2 * (ECHO * (1.0 + sign * PAN))
-            o = out[side]
-            np.divide(p, p + 81.28, out=o)  # 95.88 p / (8128 + 100 p)
-            o *= 0.9588
-            o += tnd
-        return out
+        return pulse + tnd
 
     def mix(self, ch: dict[int, np.ndarray]) -> np.ndarray:
-        """Mixer, then the output filters (HP 90 Hz, gentle HP 440 Hz, LP 14 kHz): (n, 2)."""
-        out = signal.sosfilt(self.sos, self.dac_mix(ch), axis=-1)
+        """Mixer, then the output filters (HP 90 Hz, gentle HP 440 Hz, LP 14 kHz): mono in
+        both sides of (n, 2)."""
+        out = signal.sosfilt(self.sos, self.dac_mix(ch))
         out *= GAIN
-        return out.T.astype(np.float32)
+        return np.repeat(out.astype(np.float32)[:, None], 2, axis=1)
 
     def render_chunk(self, notes: np.ndarray, a: int, b: int) -> np.ndarray:
         """Stereo float32 samples [a, b); the caller discards the first ``preroll`` of them."""

@@ -1,11 +1,15 @@
-"""Game Boy (DMG) synthesis: two pulses, the 32-step 4-bit wave channel, the noise LFSR.
+"""Game Boy (DMG) synthesis: two pulses, the 32-sample 4-bit wave channel, the noise LFSR.
 
-Built on the 2A03 model's machinery (closed-form phases, driver frames, PolyBLEP edges), with
-the DMG's own clocks: pulse f = 131072 / (2048 - x), wave f = 65536 / (2048 - x) over a
-32-sample 4-bit table, noise f = 524288 / (r 2^(s+1)) from a 15- or 7-bit LFSR, volume
-envelopes ticking at 64 Hz. The mixer is linear, each channel hard-panned by NR51 (left,
-right or both), and the output is thinner and brighter than the NES: a capacitor high-pass,
-a low shelf cut, no low-pass short of the ear.
+Its own engine on the 2A03 model's machinery (closed-form phases, driver frames, PolyBLEP
+edges), with the DMG's clocks: pulse f = 131072 / (2048 - x), wave f = 65536 / (2048 - x) over
+a 32-sample 4-bit table from wave RAM, noise f = 524288 / (r 2^(s+1)) from a 15- or 7-bit
+LFSR, and the DMG's linear volume envelope (one 4-bit step every n/64 s). The mixer is
+linear; NR51 puts each channel hard left, hard right or on both sides; the output is the
+DMG's: a coupling capacitor's high-pass, no low-pass, no room. The wave channel's stairs are
+left raw (no band-limiting), the slightly gritty DAC edge of the handheld.
+
+Note fields as the DMG reads them: a wave note's ``duty`` picks its wave RAM pattern, the
+``aux`` of a pulse or wave note its NR51 panning (``PAN_*``; 0: by role).
 """
 
 from __future__ import annotations
@@ -17,19 +21,31 @@ from scipy import signal
 
 from ..channels import NOISE, PULSE1, PULSE2, TRIANGLE
 from ..notes import ROLE
-from . import fx
-from .chip import ChipSynth, smooth_steps
+from .chip import ChipSynth
 
 ENV_TICK = 1.0 / 64.0  # the volume envelope clock
 FRAME_S = 1.0 / 59.73  # the sound driver runs once per LCD frame
-# Wave RAM patterns (32 4-bit samples). Bass: a rounded pulse with a strong second harmonic;
-# soft: a stepped sine for the pad; the edges are 4-bit stairs, which is the sound.
 _K = np.arange(32)
+
+
+def _q4(x: np.ndarray) -> np.ndarray:
+    """Scale a shape to the 4-bit range 0..15 and round: one wave RAM pattern."""
+    x = (x - x.min()) / (x.max() - x.min())
+    return np.rint(15.0 * x)
+
+
+# Wave RAM patterns (32 4-bit samples), by a wave note's ``duty`` index: the stairs are the
+# sound. Bass waves first; "soft" (a stepped sine) is for the final chord and soft leads.
+WAVE_NAMES = ("saw", "square", "organ", "pulse25", "soft")
 WAVES = {
-    "bass": np.clip(
-        np.rint(7.5 + 5.2 * np.sin(2 * np.pi * _K / 32) + 2.6 * np.sin(4 * np.pi * _K / 32)), 0, 15
+    "saw": _q4(-_K.astype(np.float64)),  # falling ramp: the bright, buzzy handheld bass
+    "square": np.where(_K < 16, 15.0, 0.0),  # hollow, odd harmonics only
+    "organ": _q4(  # fundamental, octave and twelfth: a reedy bass
+        np.sin(2 * np.pi * _K / 32) + 0.5 * np.sin(4 * np.pi * _K / 32)
+        + 0.35 * np.sin(6 * np.pi * _K / 32)
     ),
-    "soft": np.clip(np.rint(7.5 + 7.5 * np.sin(2 * np.pi * (_K + 0.5) / 32)), 0, 15),
+    "pulse25": np.where(_K < 8, 15.0, 0.0),  # a nasal 25 % pulse in wave RAM
+    "soft": _q4(np.sin(2 * np.pi * (_K + 0.5) / 32)),
 }
 # (r, s) pairs of the noise clock 524288 / (r 2^(s+1)), r = 0 counting as 0.5, by the
 # composer's period index 0 (hiss) .. 15 (rumble).
@@ -37,9 +53,13 @@ _NOISE_RS = (
     (1, 0), (1, 1), (1, 2), (1, 3), (3, 2), (1, 4), (5, 2), (3, 3),
     (1, 5), (5, 3), (1, 6), (5, 4), (1, 7), (5, 5), (1, 8), (1, 9),
 )  # fmt: skip
-# NR51 panning per role: -1 left only, 1 right only, 0 both.
-_PAN = {ROLE["arp"]: 1, ROLE["counter"]: -1, ROLE["pad"]: 0, ROLE["lead"]: 0, ROLE["final"]: 0}
-GAIN = 0.016  # about -6 dBFS peaks for a busy arrangement
+PAN_ROLE, PAN_LEFT, PAN_RIGHT, PAN_BOTH = 0, 1, 2, 3
+# NR51 panning per role when a note does not say: -1 left only, 1 right only, 0 both.
+_ROLE_PAN = {ROLE["arp"]: 1, ROLE["counter"]: -1}
+_PAN_SIDE = {PAN_LEFT: -1, PAN_RIGHT: 1, PAN_BOTH: 0}
+WAVE_LEVEL = 1.3  # the wave channel's full-scale output against a pulse's
+NOISE_LEVEL = 0.8
+GAIN = 0.018  # about -6 dBFS peaks for a busy arrangement
 
 
 def _timer(midi, num: float) -> np.ndarray | float:
@@ -81,25 +101,24 @@ def _noise_table(period: int, short: bool, sr: int) -> np.ndarray:
     return bits[clocks % len(bits)].astype(np.float32)
 
 
+def side_of(note) -> int:
+    """NR51 for one note: -1 left only, 1 right only, 0 both."""
+    code = int(note["aux"]) if int(note["ch"]) != NOISE else PAN_ROLE
+    if code in _PAN_SIDE:
+        return _PAN_SIDE[code]
+    return _ROLE_PAN.get(int(note["role"]), 0) if int(note["ch"]) == PULSE2 else 0
+
+
 class GameBoySynth(ChipSynth):
     """Renders the note table as a DMG would: pulses, wave channel, noise, NR51, output."""
 
     pulse_hz = staticmethod(pulse_hz)
     frame_s = FRAME_S
+    preroll = 2048  # the 28 Hz capacitor forgets its start in ~8 time constants
 
     def __init__(self, sample_rate: int, bpm: float | None = None, *, bandlimit: bool = True):
         super().__init__(sample_rate, None, bandlimit=bandlimit)
-        sr = self.sr
-        self.lookback = 0
-        # A small room (the handheld through a speaker is dry; a little air glues the mix).
-        self.room = fx.Reverb(sr, rt60=0.7, damp=0.3, predelay=0.01, size=0.6)
-        self.preroll = max(2048, self.room.tail)
-        self.chunk = 1 << 19  # long chunks keep the room's pre-roll cheap
-        hp = signal.butter(1, 28.0, "highpass", fs=sr, output="sos")  # the output capacitor
-        # thin: half of the signal below ~250 Hz goes (a -6 dB low shelf)
-        w = 2 * np.pi * 250.0
-        z, p, k = signal.bilinear_zpk([-0.5 * w], [-w], 1.0, fs=sr)
-        self.sos = np.concatenate([hp, signal.zpk2sos(z, p, k)])
+        self.sos = signal.butter(1, 28.0, "highpass", fs=self.sr, output="sos")
         self.waves = {name: self._wave_tables(w) for name, w in WAVES.items()}
 
     @staticmethod
@@ -108,22 +127,41 @@ class GameBoySynth(ChipSynth):
 
     # -- channels -----------------------------------------------------------------------------
     def channels(self, notes: np.ndarray, a: int, b: int) -> dict[int, np.ndarray]:
-        """Channel DAC inputs (0..15, centred on 7.5 for the wave channel) for [a, b), plus
-        pulse 2 split by side: key ``-1`` left-only, ``1`` right-only."""
-        out = {ch: np.zeros(b - a) for ch in (PULSE1, PULSE2, TRIANGLE, NOISE, -1)}
+        """Channel DAC inputs for [a, b) by NR51 side: key (ch, side), side -1 left only,
+        1 right only, 0 both (pulses 0..15, the wave channel centred on 7.5)."""
+        out: dict = {}
         for nt in notes:
             s0, s1 = max(int(nt["start"]), a), min(int(nt["start"] + nt["dur"]), b)
             if s1 <= s0:
                 continue
             ch = int(nt["ch"])
+            key = (ch, side_of(nt))
+            y = out.get(key)
+            if y is None:
+                y = out[key] = np.zeros(b - a)
             if ch == TRIANGLE:
-                self._wave_note(nt, out[TRIANGLE], a, s0, s1)
+                self._wave_note(nt, y, a, s0, s1)
             elif ch == NOISE:
-                self._noise_note(nt, out[NOISE], a, s0, s1)
-            else:
-                side = _PAN.get(int(nt["role"]), 0) if ch == PULSE2 else 0
-                self._pulse_note(nt, out[{0: ch, 1: PULSE2, -1: -1}[side]], a, s0, s1)
+                self._noise_note(nt, y, a, s0, s1)
+            elif ch in (PULSE1, PULSE2):
+                self._pulse_note(nt, y, a, s0, s1)
         return out
+
+    def _levels(self, note, j: np.ndarray, frame: float) -> np.ndarray:
+        """The DMG envelope: from the note's volume one step down every n/64 s, to its
+        sustain level (the driver stops it there) or to silence."""
+        vol = float(np.floor(float(note["vol"]) + 0.5))
+        floor_ = float(np.floor(vol * float(note["sustain"]) + 0.5))
+        decay = float(note["decay"])
+        if decay > 0 and vol > floor_:
+            n = min(max(round(96.0 * decay / (vol - floor_)), 1), 7)  # ~1.5 decay to sustain
+            lv = np.maximum(vol - np.floor(j / n), floor_)
+        else:
+            lv = np.full(len(j), vol)
+        if note["fade"]:
+            lv = np.floor(lv * np.maximum(1.0 - j * frame / (note["dur"] / self.sr), 0.0) ** 2
+                          + 0.5)
+        return lv
 
     def _pulse_note(self, note, y: np.ndarray, a: int, s0: int, s1: int) -> None:
         start = int(note["start"])
@@ -144,20 +182,25 @@ class GameBoySynth(ChipSynth):
             k = max(dur - rel, n0)
             wave[k - n0 :] *= (dur - np.arange(k, n1)) / rel
 
+    def wave_table(self, note) -> np.ndarray:
+        if int(note["role"]) == ROLE["final"]:
+            return self.waves["soft"][0]
+        return self.waves[WAVE_NAMES[int(note["duty"]) % len(WAVE_NAMES)]][0]
+
     def _wave_note(self, note, y: np.ndarray, a: int, s0: int, s1: int) -> None:
         start = int(note["start"])
         n0, n1 = s0 - start, s1 - start
         f = float(wave_hz(note["pitch"]))
-        table, prev, nxt = self.waves["soft" if int(note["role"]) == ROLE["final"] else "bass"]
         ph = self._phase(note, f, self._time(n0, n1))
-        x = (ph - np.floor(ph)) * 32.0
-        step = x.astype(np.int64)
-        wave = table[step] - 7.5
-        if self.bandlimit:
-            smooth_steps(wave, x, step, min(32.0 * f / self.sr, 0.5), prev, nxt)
+        step = ((ph - np.floor(ph)) * 32.0).astype(np.int64)
+        wave = self.wave_table(note)[step] - 7.5  # raw stairs: wave RAM straight to the DAC
         # output level code: 100 %, 50 % or 25 % (a right shift of the 4-bit samples)
         vol = float(note["vol"])
         wave *= 1.0 if vol >= 12 else (0.5 if vol >= 6 else 0.25)
+        if note["fade"]:
+            j, counts = self._frames(n0, n1, ENV_TICK)
+            fade = np.maximum(1.0 - j * ENV_TICK / (note["dur"] / self.sr), 0.0) ** 2
+            wave *= np.repeat(fade, counts)
         self._edges(wave, note, n0, n1)
         y[s0 - a : s1 - a] = wave
 
@@ -172,16 +215,27 @@ class GameBoySynth(ChipSynth):
         y[s0 - a : s1 - a] = wave
 
     # -- mixer and output ---------------------------------------------------------------------
-    def dac_mix(self, ch: dict[int, np.ndarray]) -> np.ndarray:
-        """NR51: pulse 1, wave and noise on both sides, pulse 2 hard left or hard right."""
-        both = ch[PULSE1] + ch[TRIANGLE] * 1.6 + ch[NOISE] * 0.8
-        return np.stack([both + ch[-1], both + ch[PULSE2]])
+    _LEVEL = {PULSE1: 1.0, PULSE2: 1.0, TRIANGLE: WAVE_LEVEL, NOISE: NOISE_LEVEL}
 
-    def mix(self, ch: dict[int, np.ndarray]) -> np.ndarray:
+    def dac_mix(self, ch: dict) -> np.ndarray:
+        """NR51: each channel's DAC output to the left, the right or both terminals."""
+        n = len(next(iter(ch.values()))) if ch else 0
+        out = np.zeros((2, n))
+        for (c, side), y in ch.items():
+            g = self._LEVEL[c]
+            if side <= 0:
+                out[0] += g * y
+            if side >= 0:
+                out[1] += g * y
+        return out
+
+    def mix(self, ch: dict) -> np.ndarray:
         out = signal.sosfilt(self.sos, self.dac_mix(ch), axis=-1)
-        out += 0.12 * self.room(out)
         out *= GAIN
         return out.T.astype(np.float32)
 
     def render_chunk(self, notes: np.ndarray, a: int, b: int) -> np.ndarray:
-        return self.mix(self.channels(notes, a, b))
+        out = self.mix(self.channels(notes, a, b))
+        if len(out) != b - a:  # nothing sounding in this chunk
+            return np.zeros((b - a, 2), dtype=np.float32)
+        return out

@@ -20,6 +20,7 @@ class RenderOptions:
     end_s: float | None = None
     stem_path: Path | None = None  # also write the music stem (WAV) here
     pcm_mov_path: Path | None = None  # also write a PCM-audio MOV variant here
+    report: bool = False  # also draw <output>.report.png (what the engine heard and did)
 
 
 PREVIEW_SECONDS = 20.0
@@ -31,6 +32,7 @@ class RenderResult:
     #: Goes into the sidecar: seed, chosen style/tempo/key, analysis summary, measurements.
     summary: dict[str, Any] = field(default_factory=dict)
     extra_outputs: tuple[Path, ...] = ()
+    report: Path | None = None  # the report picture, in the workdir (the runner places it)
 
 
 class Backend(Protocol):

@@ -46,7 +46,8 @@ def ensure_venv(env: Path) -> Path:
 
 
 def pip_install(py: Path) -> None:
-    target = f"{ROOT}[test]" if (ROOT / "tests").is_dir() else str(ROOT)
+    # The report extra (matplotlib) draws `--report` pictures; tests come with a clone.
+    target = f"{ROOT}[test,report]" if (ROOT / "tests").is_dir() else f"{ROOT}[report]"
     say("installing game-music and its libraries (a minute or two the first time)")
     cmd = [str(py), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-e", target]
     if subprocess.run(cmd, check=False).returncode != 0:

@@ -115,6 +115,9 @@ def build_parser() -> argparse.ArgumentParser:
     extra.add_argument("--stem", type=Path, metavar="WAV", help="also write the music alone")
     extra.add_argument("--pcm-mov", type=Path, metavar="MOV",
                        help="also write a MOV with PCM audio (for editors without AAC)")
+    extra.add_argument("--report", action="store_true",
+                       help="also draw <output>.report.png: what the engine heard and did "
+                            "(needs the report extra, matplotlib)")
     add.set_defaults(func=cmd_add)
 
     explain = sub.add_parser("explain", help="show what the engine understood from a prompt")
@@ -144,6 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
     refine.add_argument("-o", "--output", help="write here instead of replacing OUTPUT")
     refine.add_argument("--seed", type=int, help="take number (default: the earlier one)")
     refine.add_argument("--json", action="store_true", help="JSON-line events on stdout")
+    refine.add_argument("--report", action="store_true",
+                        help="also draw <output>.report.png (needs matplotlib)")
     refine.set_defaults(func=cmd_refine)
 
     _register_plugins(sub)
@@ -195,6 +200,11 @@ def cmd_add(args: argparse.Namespace) -> int:
         raise UsageError("with several inputs, -o must name a folder")
     if args.stem and len(inputs) > 1 or args.pcm_mov and len(inputs) > 1:
         raise UsageError("--stem and --pcm-mov take one input")
+    report = bool(getattr(args, "report", False))
+    if report:
+        from .report import require
+
+        require()  # before any work: one clear line when matplotlib is missing
     prompt = args.prompt if args.prompt is not None else default_prompt(config)
     request = parse_prompt(prompt)
     if args.style:
@@ -213,6 +223,7 @@ def cmd_add(args: argparse.Namespace) -> int:
             pcm_mov_path=args.pcm_mov.absolute() if args.pcm_mov else None,
             soundfont=args.soundfont.expanduser().absolute() if args.soundfont else None,
             accents=not args.no_accents,
+            report=report,
         )
         if args.start or args.end:
             options = _with_range(options, inp, args)
@@ -295,7 +306,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
 def cmd_refine(args: argparse.Namespace) -> int:
     from .refine import plan_refinement, run_refinement
 
+    if getattr(args, "report", False):
+        from .report import require
+
+        require()
     plan = plan_refinement(Path(args.earlier), args.prompt, seed=args.seed, output_arg=args.output)
+    if getattr(args, "report", False):
+        plan = dataclasses.replace(plan, options=dataclasses.replace(plan.options, report=True))
     emit = _emitter(args.json, None if args.json else HumanReporter())
     try:
         run_refinement(plan, make_backend=make_backend, emit=emit)

@@ -42,6 +42,7 @@ log = logging.getLogger("game_music")
 OUTPUT_SUFFIX = " (game music)"
 PREVIEW_SUFFIX = " (game music preview)"
 SIDECAR_SUFFIX = ".game-music.json"
+REPORT_SUFFIX = ".report.png"
 
 
 @dataclass(frozen=True)
@@ -165,12 +166,15 @@ def run_job(
         except OSError as exc:
             raise _os_error(exc, output) from None
         seconds = time.monotonic() - t0
+        placed = _place_report(result, output, options, backend.name)
         _write_sidecar(output, input_path, media, request, backend.name, prompt, result, seconds)
         done = done_event(str(input_path), str(output), seconds)
         done.update(_extra_outputs(options))
         note = (result.summary.get("mix") or {}).get("game_audio_note")
         if note:
             done["note"] = note
+        if placed is not None:
+            done["report"] = str(placed)
         emit(done)
         return JobResult(input_path, output, seconds, result)
     except KeyboardInterrupt:
@@ -194,6 +198,30 @@ def run_job(
             tmp_out.unlink(missing_ok=True)
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
+
+
+def report_path(output: Path) -> Path:
+    """``<output>.report.png``: the picture ``--report`` draws."""
+    return output.with_name(output.name + REPORT_SUFFIX)
+
+
+def _place_report(
+    result: RenderResult, output: Path, options: RenderOptions, backend: str
+) -> Path | None:
+    """Move the backend's report picture next to the output; a failure costs only the
+    picture (the video is done)."""
+    if not options.report:
+        return None
+    if result.report is None or not result.report.exists():
+        log.warning("the %s backend draws no report", backend)
+        return None
+    final = report_path(output)
+    try:
+        shutil.move(str(result.report), final)
+    except OSError as exc:
+        log.warning("could not write %s: %s", final.name, exc)
+        return None
+    return final
 
 
 def _extra_outputs(options: RenderOptions) -> dict[str, str]:

@@ -13,6 +13,13 @@ bitstream instead (PyAV demuxing, no decoding) and decodes only keyframes, tiny:
   picture changes a lot, and the cut is then placed at the sharpest size jump in its GOP.
 - VP8/VP9/AV1 code big hidden reference frames, so their size spikes are ignored (their
   encoders put keyframes on cuts). Times come from timestamps, so variable frame rate works.
+- Real first-person gameplay turns fast, flashes red on damage and fools the encoder's own
+  scene-cut decision many times a minute, so every candidate must then pass one of two
+  tests: a *lasting* change of picture (no keyframe after it looks like any before it, see
+  :data:`LASTING_CHANGE`), or the edge of a *still screen* (a menu, text or title screen, a
+  loading or death screen: a second or more whose predicted frames cost almost nothing)
+  whose picture differs from the moving scene beside it. A transition (a fade, Doom's melt
+  wipe) is one cut, at its start.
 
 ``motion`` is the bitrate of the predicted frames (bits spent on change), smoothed and
 normalised to 0..1 within the file; ``brightness`` the mean luma of the keyframes.
@@ -44,6 +51,20 @@ IRREGULAR_MIN_CHANGE = 0.2  # picture change that confirms an encoder's scene-cu
 REGULAR_MIN_CHANGE = 0.75
 STEP_RATIO = 2.0  # the typical frame size changing by this factor at once is a candidate
 MOTION_SMOOTH_S = 0.5
+# A candidate is a cut when the pictures after it all differ this much from the ones before it
+# (min over pairs of :func:`picture_change`). Fast turns in first-person gameplay reach about
+# 0.26 on keyframes 2 s apart; cuts between different scenes are well above.
+LASTING_CHANGE = 0.3
+LASTING_WINDOW_S = 6.0  # keyframes this far before/after a candidate describe its two scenes
+LASTING_FRAMES = 3  # ... at most this many on each side
+# Still screens: for STILL_MIN_S or more, predicted frames stay within STILL_FLOOR_RATIO of the
+# clip's smallest ones and under STILL_TYPICAL_RATIO of its typical one (an all-skip frame).
+STILL_MIN_S = 1.0
+STILL_FLOOR_RATIO = 4.0
+STILL_TYPICAL_RATIO = 1 / 16
+STILL_CHANGE = 0.08  # the still picture must differ at least this much from the moving scene
+TRANSITION_S = 1.5  # a transition into a still screen (wipe, fade) starts at most this early
+ONE_CHANGE_S = 1.5  # cuts closer than this are one change of scene (a wipe and its end)
 # Codecs that code big invisible reference frames (golden/alt-ref) at regular intervals: their
 # size spikes mean nothing, but their encoders put keyframes on scene cuts.
 _HIDDEN_REFERENCE_CODECS = frozenset({"vp8", "vp9", "av1", "libdav1d", "libaom-av1"})
@@ -319,7 +340,99 @@ def find_cuts(packets: _Packets, thumbs: list[_Thumb], codec: str = "") -> tuple
             at = t if codec in _HIDDEN_REFERENCE_CODECS else locate(prev_t, t)
             candidates.append(Cut(at, round(0.6 * change, 3)))
 
-    return _merge(candidates)
+    return _confirm(_merge(candidates), packets, thumbs)
+
+
+def _confirm(
+    cuts: tuple[Cut, ...], packets: _Packets, thumbs: list[_Thumb]
+) -> tuple[Cut, ...]:
+    """The candidates that are changes of scene, not fast motion or flashes (see the module
+    docstring), plus the edges of still screens; one cut per transition."""
+    edges = _still_edges(cuts, packets, thumbs)
+    out: list[Cut] = []
+    for cut in sorted([*cuts, *edges], key=lambda c: c.time):
+        if out and cut.time - out[-1].time < ONE_CHANGE_S:
+            continue  # the rest of the same transition
+        since = out[-1].time if out else -math.inf  # the scene before starts at the last cut
+        if cut in edges or _lasting_change(cut.time, thumbs, since) >= LASTING_CHANGE:
+            out.append(cut)
+    return tuple(out)
+
+
+def _still_edges(
+    cuts: tuple[Cut, ...], packets: _Packets, thumbs: list[_Thumb]
+) -> list[Cut]:
+    """Cuts into and out of still screens whose picture differs from the moving scene."""
+    end = float(packets.time[-1])
+    out = []
+    for s0, s1 in _still_spans(packets):
+        still = [t for t in thumbs if s0 - 1e-3 <= t.time <= s1]
+        if s0 > 0.05:  # into the still: a wipe or fade into it starts a little before
+            cut = _near(cuts, s0 - TRANSITION_S, s0 + 0.1, s0)
+            moving = [t for t in thumbs if cut.time - LASTING_WINDOW_S <= t.time < cut.time]
+            if _differs(still, moving[-LASTING_FRAMES:]):
+                out.append(Cut(cut.time, max(cut.strength, 0.6)))
+        if s1 < end - 0.05:  # out of it: the first frame that moves
+            cut = _near(cuts, s1 - 0.3, s1 + 0.6, s1)
+            moving = [t for t in thumbs if s1 + 0.5 <= t.time <= s1 + LASTING_WINDOW_S]
+            if _differs(still, moving[:LASTING_FRAMES]):
+                out.append(Cut(cut.time, max(cut.strength, 0.6)))
+    return out
+
+
+def _differs(still: list[_Thumb], moving: list[_Thumb]) -> bool:
+    """False when the game froze on the same picture it shows beside (a pause, no menu)."""
+    if not still or not moving:
+        return True  # nothing to compare: the bitstream's word stands
+    return min(picture_change(a.luma, b.luma) for a in still for b in moving) >= STILL_CHANGE
+
+
+def _near(cuts: tuple[Cut, ...], lo: float, hi: float, default: float) -> Cut:
+    """The first candidate in [lo, hi] (where a transition starts), else one at ``default``."""
+    for c in cuts:
+        if lo <= c.time <= hi:
+            return c
+    return Cut(default, 0.6)
+
+
+def _lasting_change(t: float, thumbs: list[_Thumb], since: float = -math.inf) -> float:
+    """How much every keyframe from ``t`` on differs from every one before it, back to
+    ``since`` (min over pairs, at most LASTING_FRAMES on each side within LASTING_WINDOW_S);
+    1.0 when a side has none (nothing says the scene stayed), as for a cut at the start."""
+    lo = max(t - LASTING_WINDOW_S, since - 0.05)
+    before = [x for x in thumbs if lo <= x.time < t - 0.05][-LASTING_FRAMES:]
+    after = [x for x in thumbs if t - 0.05 <= x.time <= t + LASTING_WINDOW_S][:LASTING_FRAMES]
+    if not before or not after:
+        return 1.0
+    return min(picture_change(a.luma, b.luma) for a in after for b in before)
+
+
+def _still_spans(packets: _Packets) -> list[tuple[float, float]]:
+    """(start, end) seconds of stretches where the picture stands still (see the docstring)."""
+    from scipy.ndimage import uniform_filter1d  # here: keeps importing this module light
+
+    nonkey = ~packets.key
+    if nonkey.sum() < 8:
+        return []
+    sizes = packets.size[nonkey]
+    limit = min(STILL_FLOOR_RATIO * float(np.percentile(sizes, 1)),
+                STILL_TYPICAL_RATIO * float(np.median(sizes)))
+    # Keyframes inside a still stretch are big but say nothing: they take their neighbours'.
+    small = _fill_nan(np.where(nonkey, (packets.size <= limit).astype(float), np.nan))
+    w = max(3, int(round(0.5 * _fps(packets))))
+    quiet = uniform_filter1d(small, w, mode="nearest") >= 0.85
+    spans = []
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], quiet.astype(np.int8), [0]])))
+    for a, b in zip(edges[::2], edges[1::2], strict=True):
+        idx = np.flatnonzero(small[a:b] >= 0.5) + a
+        if not len(idx):
+            continue
+        t0 = float(packets.time[idx[0]])
+        last = int(idx[-1])
+        t1 = float(packets.time[min(last + 1, len(packets.time) - 1)])
+        if t1 - t0 >= STILL_MIN_S:
+            spans.append((0.0 if idx[0] == 0 else t0, t1))
+    return spans
 
 
 def _locator(packets: _Packets) -> Callable[[float, float], float]:

@@ -158,6 +158,7 @@ def render(
     if options.pcm_mov_path is not None:
         _write_pcm_variant(output, options.pcm_mov_path)
         extra.append(options.pcm_mov_path)
+    picture = _report(options, workdir, media, analysis, comp.plan, plan, span)
     progress("render", 1.0)
 
     summary: dict[str, Any] = {
@@ -168,7 +169,22 @@ def render(
         "video": {"copied": muxed.video_copied, "reason": muxed.reason},
         "range": [round(start, 3), round(end, 3)],
     }
-    return RenderResult(output=output, summary=summary, extra_outputs=tuple(extra))
+    return RenderResult(output=output, summary=summary, extra_outputs=tuple(extra),
+                        report=picture)
+
+
+def _report(
+    options: RenderOptions, workdir: Path, media: MediaInfo, analysis: Analysis, music: Any,
+    mix: Any, span: tuple[float, float],
+) -> Path | None:
+    """The report picture in ``workdir`` when asked for (the job runner places it)."""
+    if not options.report:
+        return None
+    from ..report import write_report
+
+    title = f"{media.path.name}: {span[1] - span[0]:.1f} s"
+    return write_report(workdir / "report.png", analysis, music, mix, (media, *span),
+                        title=title)
 
 
 def crop_analysis(a: Analysis, start: float, end: float) -> Analysis:

@@ -22,6 +22,7 @@ class RenderOptions:
     pcm_mov_path: Path | None = None  # also write a PCM-audio MOV variant here
     soundfont: Path | None = None  # the user's SoundFont for the recorded-instrument styles
     accents: bool = True  # hits on the clip's big moments (local engine)
+    report: bool = False  # also draw <output>.report.png (what the engine heard and did)
 
 
 PREVIEW_SECONDS = 20.0
@@ -33,6 +34,7 @@ class RenderResult:
     #: Goes into the sidecar: seed, chosen style/tempo/key, analysis summary, measurements.
     summary: dict[str, Any] = field(default_factory=dict)
     extra_outputs: tuple[Path, ...] = ()
+    report: Path | None = None  # the report picture, in the workdir (the runner places it)
 
 
 class Backend(Protocol):

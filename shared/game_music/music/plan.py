@@ -29,6 +29,11 @@ _MOVEMENT_S = 100.0  # a new set of themes (and key) about every this many secon
 _MOVEMENT_KEYS = (0, 5, 2, 7, -3, 3, -2, 4)
 _KIND_INTENSITY = {"intro": 1, "A": 2, "B": 2, "bridge": 1, "climax": 3, "outro": 2}
 STRONG_CUT = 0.5
+# A section lasts a musical span, 8 to 12 bars (so 16 to 24 between two changes of scene),
+# split where the action changes most, on a 4-bar phrase when that is as good. Real cuts, the
+# intro and the ending make shorter ones. (Longer sections would repeat their themes: a
+# section's material is per kind and movement.)
+SECTION_BARS = (8, 12)
 
 
 
@@ -163,7 +168,7 @@ def make_plan(
     level_raw, flat = _bar_levels(analysis, starts_s, ends_s)
     speech = _bar_speech(analysis, starts_s, ends_s)
 
-    bounds = _section_bounds(n_bars, forced)
+    bounds = _section_bounds(n_bars, forced, level_raw)
     kinds = _section_kinds(bounds, level_raw, flat, n_bars)
     sections: list[Section] = []
     bar_section = np.zeros(n_bars, dtype=np.int32)
@@ -363,25 +368,50 @@ def _bar_speech(a: Analysis, t0: np.ndarray, t1: np.ndarray) -> np.ndarray:
     return _bar_means(a, talking, t0, t1) >= 0.3
 
 
-def _section_bounds(n_bars: int, forced: list[int]) -> list[tuple[int, int]]:
+def _section_bounds(
+    n_bars: int, forced: list[int], levels: np.ndarray | None = None
+) -> list[tuple[int, int]]:
     if n_bars <= 1:
         return [(0, n_bars)] if n_bars else []
     body_end = n_bars - 1 - min(2, n_bars - 1)  # outro = up to two cadence bars + final chord
     cuts = [b for b in forced if 0 < b < body_end]
     segs = list(zip([0, *cuts], [*cuts, body_end], strict=True)) if body_end > 0 else []
+    lv = np.zeros(n_bars) if levels is None else np.asarray(levels, dtype=np.float64)
     bounds: list[tuple[int, int]] = []
     for si, (b0, b1) in enumerate(segs):
         if si == 0 and b1 - b0 >= 6:
             intro = 4 if b1 - b0 >= 12 else 2
             bounds.append((b0, b0 + intro))
             b0 += intro
-        while b0 < b1:
-            rem = b1 - b0
-            take = 8 if rem >= 12 else rem
-            bounds.append((b0, b0 + take))
-            b0 += take
+        for e in _splits(b0, b1, lv):
+            bounds.append((b0, e))
+            b0 = e
     bounds.append((body_end, n_bars))
     return bounds
+
+
+def _splits(b0: int, b1: int, levels: np.ndarray) -> list[int]:
+    """Section ends for the bars [b0, b1) between two cuts: spans of SECTION_BARS, each ending
+    where the action level changes most (on a 4-bar phrase when that is as good)."""
+    lo, hi = SECTION_BARS
+    ends: list[int] = []
+    while b1 - b0 > hi:
+        rem = b1 - b0
+        # Too long for one section, too short for two full ones: two about equal halves.
+        first, last = (b0 + lo, b0 + hi) if rem >= 2 * lo else (b0 + rem // 2, b0 + rem // 2 + 1)
+        best, best_score = first, -1.0
+        for e in range(first, last + 1):
+            if b1 - e < min(lo, rem - rem // 2 - 1):
+                break
+            change = abs(float(levels[e : e + 2].mean()) - float(levels[e - 2 : e].mean()))
+            score = change + (0.6 if (e - b0) % 4 == 0 else 0.0) + (0.1 if e - b0 == lo else 0.0)
+            if score > best_score:
+                best, best_score = e, score
+        ends.append(best)
+        b0 = best
+    if b1 > b0:
+        ends.append(b1)
+    return ends
 
 
 def _section_kinds(bounds, levels: np.ndarray, flat: bool, n_bars: int) -> list[str]:

@@ -3,7 +3,7 @@
 Along one time axis: thumbnails of the video, the cuts the plan used, the speech detected, the
 game audio's energy and the picture's motion, the sections with their intensity per bar, the
 music's gain (bed and dips under speech, and the game track's own gain when it is changed)
-and the accents (cuts inside a section). A streamer sees at a glance why the music does what
+and the accents (hits on the clip's big moments). A streamer sees at a glance why the music does what
 it does.
 
 matplotlib is an optional extra (``pip install 'game-music[report]'``); nothing imports this
@@ -167,10 +167,16 @@ def write_report(
         for c in cuts:
             ax.axvline(c, color="#e41a1c", lw=1.0, ls="--", alpha=0.9)
         ax.tick_params(labelsize=7)
-    accents = np.asarray(getattr(plan, "stingers", ()), dtype=np.float64) * plan.beat_s
-    if accents.size:
-        ax_s.plot(accents, np.full(accents.size, 3.0), "v", color="#7a0177", ms=5,
+    accents = np.asarray([a.hit_s for a in getattr(plan, "accents", ())], dtype=np.float64)
+    if accents.size:  # the hits on the big moments, with the moment each answers
+        moments = np.asarray([a.time_s for a in plan.accents], dtype=np.float64)
+        for ax in axes:
+            for t in accents:
+                ax.axvline(t, color="#7a0177", lw=1.2, alpha=0.8)
+        ax_s.plot(accents, np.full(accents.size, 3.0), "v", color="#7a0177", ms=7,
                   label="accents")
+        ax_s.plot(moments, np.full(moments.size, 3.0), "o", mfc="none", color="#7a0177",
+                  ms=6)
     ax_v.text(1.0, 1.03, f"cuts used: {len(cuts)}" + (f", accents: {accents.size}"
               if accents.size else ""), transform=ax_v.transAxes, ha="right", fontsize=8,
               color="#e41a1c")

@@ -3,8 +3,8 @@
 Along one time axis: thumbnails of the video, the cuts the plan used, the speech detected, the
 game audio's energy and the picture's motion, the sections with their intensity per bar, the
 music's gain (bed and dips under speech, and the game track's own gain when it is changed)
-and the accents (hits on the clip's big moments). A streamer sees at a glance why the music does what
-it does.
+and the accents (hits on the clip's big moments). A streamer sees at a glance why the music
+does what it does.
 
 matplotlib is an optional extra (``pip install 'game-music[report]'``); nothing imports this
 module unless a report is asked for, and :func:`require` says in one line when it is missing.

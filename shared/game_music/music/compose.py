@@ -119,7 +119,8 @@ def compose_section(plan: Plan, index: int) -> np.ndarray:
     if plan.accents:
         notes = monophonic(apply_accents(plan, index, notes, kick=_KICK, snare=_SNARE,
                                          crash=_CRASH, bass_ch=TRIANGLE, drum_ch=NOISE,
-                                         kick_ch=CH_KICK2 if arrangement else None))
+                                         kick_ch=CH_KICK2 if plan.style.accent == "kit"
+                                         else None))
     return notes
 
 

@@ -31,8 +31,8 @@ BASS_WAVES = ("saw", "square", "organ", "pulse25", "saw")
 # volume for each (its accents, fills and ducking scale from there).
 COMPOSER_VOL = {"kick": 11.0, "snare": 12.0, "hat": 6.0, "open": 6.0, "tom": 12.0}
 DRUMS = {
-    "kick": (13, 0, 0.03, 13.0),
-    "snare": (5, 0, 0.07, 12.0),
+    "kick": (13, 0, 0.03, 8.0),
+    "snare": (5, 0, 0.07, 10.0),
     "hat": (1, 1, 0.015, 4.0),
     "open": (2, 0, 0.10, 4.0),
     "tom": (8, 1, 0.08, 11.0),

@@ -39,6 +39,7 @@ ORCHESTRAL = Style(
     MOODS,
     synth=lambda sr, bpm: _synth("orchestra", sr, bpm),
     sampled="orchestra",
+    accent="kit",
     progressions=_progs(
         heroic=("I V vi IV", "I bVII IV I", "vi IV I V", "I iii IV V", "I V bVII IV"),
         triumphant=("I IV V I", "I bVI bVII I", "I V vi IV", "IV V iii vi"),
@@ -82,6 +83,7 @@ LOFI = Style(
     ("calm", "sad", "happy", "mysterious", "playful"),
     synth=lambda sr, bpm: _synth("lofi", sr, bpm),
     sampled="lofi",
+    accent="kit",
     progressions=_progs(
         calm=(
             "ii7 V7 Imaj7 Imaj7",
@@ -180,6 +182,7 @@ ROCK = Style(
     ("heroic", "tense", "dark", "triumphant", "happy"),
     synth=lambda sr, bpm: _synth("rock", sr, bpm),
     sampled="rock",
+    accent="kit",
     progressions=_progs(
         heroic=("I V vi IV", "I bVII IV I", "I IV bVII IV", "vi IV I V"),
         triumphant=("I bVI bVII I", "I IV V IV", "I V bVII IV"),

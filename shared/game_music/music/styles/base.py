@@ -94,9 +94,10 @@ class Style:
     # The family of recorded instruments that plays this style when a SoundFont can be played
     # (``synth.sampled.sampled_synth``); ``synth`` is then the fallback.
     sampled: str | None = None
-    # How the style answers the clip's big moments: "full" (a roll, a crash on the beat, a
-    # break) or "soft" (a swell and a cymbal, for styles without a drum kit to speak of).
-    accent: str = "full"
+    # How the style answers the clip's big moments (music.accents): "chip" (a roll, a crash
+    # and the bass on the beat, a break; drums on the noise channel alone), "kit" (the same
+    # with a kick of its own, for the band mixer) or "soft" (a cymbal swell and the bass).
+    accent: str = "chip"
     progressions: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: MOOD_PROGRESSIONS)
     bridges: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: BRIDGES)
     cadences: Mapping[str, tuple[str, ...]] = field(default_factory=lambda: CADENCES)

@@ -96,6 +96,7 @@ def render(
     pcm = workdir / "audio.f32"
     _synthesize(comp, music_from, n, block, pcm, levels,
                 functools.partial(progress, "synthesize"))
+    comp.release()  # the music is on disk: its notes and instruments need no memory now
 
     # 3. plan the mix; its loudness follows from the tracks' measured energies. The master
     #    gain only ever turns the mix down: the music is raised on its own when the game
@@ -356,7 +357,10 @@ def _synthesize(
     (see :mod:`game_music._fork`), the second half renders there at the same time: any
     stretch of the music renders the same on its own."""
     starts = range(0, n, block)
-    split = starts[len(starts) // 2] if can_fork() and len(starts) >= 2 else n
+    # (Recorded instruments keep their notes in memory per process: two of them would hold
+    # two sets, over the job's memory budget, so they render in one.)
+    split = (starts[len(starts) // 2] if can_fork() and len(starts) >= 2
+             and getattr(comp, "bank", None) is None else n)
     with pcm.open("wb") as fh:
         fh.truncate(n * _FRAME)
 

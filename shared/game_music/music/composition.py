@@ -51,6 +51,17 @@ class Composition:
         self._sections: OrderedDict[int, np.ndarray] = OrderedDict()
         self._chunks: OrderedDict[int, np.ndarray] = OrderedDict()
 
+    def release(self) -> None:
+        """Free what rendering kept (chunks, composed sections, the synth with a SoundFont's
+        loaded instruments and notes): the plan and summary stay; it renders no more."""
+        self._chunks.clear()
+        self._sections.clear()
+        self._synth = None
+        if self.bank is not None:
+            from .synth import sampled
+
+            sampled.release_shared()
+
     @property
     def summary(self) -> dict[str, Any]:
         out = self.plan.summary()

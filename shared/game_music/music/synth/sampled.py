@@ -27,7 +27,7 @@ from .band import F32, Voice
 
 Preset = tuple[int, int]  # (bank, program); drum kits are bank 128
 
-_CACHE_BYTES = 96 << 20  # whole notes kept for reuse, per synth
+_CACHE_BYTES = 32 << 20  # whole notes kept for reuse, per synth
 
 
 class NotePlayer(Protocol):
@@ -46,8 +46,9 @@ class NoteCache:
     def __init__(self, player: NotePlayer) -> None:
         self.player = player
         self.sr = int(player.sample_rate)
+        # One LRU for the player's notes and the voices' finished (layered) ones, whose keys
+        # never collide (a voice's key starts with its identity tuple, a note's with a rate).
         self._notes: OrderedDict[tuple, np.ndarray] = OrderedDict()
-        self.mixed: OrderedDict[tuple, np.ndarray] = OrderedDict()  # voices' layered notes
         self._bytes = 0
         self._lock = threading.RLock()
 
@@ -91,22 +92,21 @@ class NoteCache:
     def find(self, key: tuple) -> np.ndarray | None:
         """A voice's finished note kept under ``key``, if it still is."""
         with self._lock:
-            y = self.mixed.get(key)
+            y = self._notes.get(key)
             if y is not None:
-                self.mixed.move_to_end(key)
+                self._notes.move_to_end(key)
             return y
 
     def keep(self, key: tuple, y: np.ndarray) -> None:
         """Keep a voice's finished note (layers summed, swell applied) under ``key``."""
         with self._lock:
-            self.mixed[key] = y
+            self._notes[key] = y
             self._bytes += y.nbytes
             self._trim()
 
     def _trim(self) -> None:
-        while self._bytes > _CACHE_BYTES and (len(self._notes) > 1 or len(self.mixed) > 1):
-            pool = self.mixed if len(self.mixed) > 1 else self._notes
-            self._bytes -= pool.popitem(last=False)[1].nbytes
+        while self._bytes > _CACHE_BYTES and len(self._notes) > 1:
+            self._bytes -= self._notes.popitem(last=False)[1].nbytes
 
 
 def velocity(vol: float, *, floor: int = 24, curve: float = 0.8) -> tuple[int, float]:
@@ -277,6 +277,12 @@ def concert_hall(
 # its key, so sharing changes no sample.
 _SHARED: OrderedDict[tuple, NoteCache] = OrderedDict()
 _SHARED_LOCK = threading.Lock()
+
+
+def release_shared() -> None:
+    """Drop the kept bank and notes (a job done with its music frees the memory)."""
+    with _SHARED_LOCK:
+        _SHARED.clear()
 
 
 def open_cache(bank, presets: Sequence[Preset], sample_rate: int) -> NoteCache | None:

@@ -111,7 +111,18 @@ def _atoms(phrase: str) -> tuple[list[str], bool, bool]:
     p = p.replace(" ~ ", " ")
     if star:
         atoms.append(f"[{LETTERS}]{{0,3}}")
+    elif _conjugates(p):
+        atoms[-1] = _I_FORMS
     return atoms, is_latin(p[0]), is_latin(p[-1]) or star
+
+
+# A Japanese i-adjective is said in other forms too: 悲しい, 悲しく(て), 悲しかった.
+_I_FORMS = "(?:い|くて|く|かった)"
+
+
+def _conjugates(folded: str) -> bool:
+    return len(folded) >= 2 and folded.endswith("い") and not is_latin(folded[-2]) \
+        and folded[-2] not in "ーっ"
 
 
 def alternation(phrases: Iterable[str], *, letters_only: bool = False) -> str:
@@ -157,6 +168,14 @@ def _term_regex(name: str) -> re.Pattern[str]:
     return re.compile(term(name))
 
 
+_COMPACT = re.compile(r"[\s\-_/'~]+")
+
+
+def compact(text: str) -> str:
+    """Folded text without spaces, hyphens and the like ("lo-fi" and "lo fi" -> "lofi")."""
+    return _COMPACT.sub("", fold(text))
+
+
 class PhraseGroup:
     """The phrases of one action. Their regexes are built on first use: a phrase can only
     match where its first word occurs literally, so a prompt compiles the few groups it may
@@ -171,12 +190,19 @@ class PhraseGroup:
         return any(a in folded for a in self._anchors)
 
     @functools.cached_property
+    def exact(self) -> frozenset[str]:
+        """The words as written (a stem for ``word*``), to prefer them over a stretched stem."""
+        return frozenset(compact(w.strip().removesuffix("*")) for w in self._words)
+
+    @functools.cached_property
     def regexes(self) -> tuple[re.Pattern[str], ...]:  # one per boundary kind
         return tuple(re.compile(src) for src in _bucket_sources(self._words))
 
 
 def _first_word(phrase: str) -> str:
     p = fold(phrase.strip()).removesuffix("*")
+    if " " not in p and _conjugates(p):
+        return p[:-1]
     return next((w for w in _SPLIT.split(p.split(" ~ ")[0].strip()) if w), p)
 
 
@@ -197,6 +223,7 @@ class _Numbers:
     values: dict[str, int]
     mults: dict[str, int]
     connectors: frozenset[str]
+    articles: frozenset[str]
     longest: int
 
 
@@ -206,8 +233,18 @@ def _numbers() -> _Numbers:
     values = {fold(k): v for k, v in raw["values"].items()}
     mults = {fold(k): v for k, v in raw["multipliers"].items()}
     conns = frozenset(fold(c) for c in raw["connectors"])
+    articles = frozenset(fold(c) for c in raw["articles"])
     longest = max(len(k) for k in (*values, *mults, *conns))
-    return _Numbers(values, mults, conns, longest)
+    return _Numbers(values, mults, conns, articles, longest)
+
+
+@functools.cache
+def _unit_regex() -> re.Pattern[str]:
+    """What makes an article a number: a unit or a number word after it ("una hora")."""
+    d = data()
+    units = [w for name in ("seconds", "minutes", "half_minute", "percent", "bpm", "db")
+             for w in d["terms"][name]] + list(d["numbers"]["multipliers"])
+    return re.compile(r"[\s\-]*" + alternation(units, letters_only=True))
 
 
 Part = tuple[int, bool]  # (value, is multiplier)
@@ -279,8 +316,11 @@ def number_runs(folded: str) -> list[tuple[int, int, int]]:
     start = end = scan = 0
 
     def flush() -> None:
-        if cur and combine(cur) < 10**9:     # "九十十十…" is no number anyone means
-            runs.append((start, end, combine(cur)))
+        if not cur or combine(cur) >= 10**9:     # "九十十十…" is no number anyone means
+            return
+        if folded[start:end] in nums.articles and not _unit_regex().match(folded, end):
+            return                               # "un poco", "une musique": an article
+        runs.append((start, end, combine(cur)))
 
     for m in _TOKEN.finditer(folded):
         word = m.group()
@@ -311,8 +351,14 @@ def number_runs(folded: str) -> list[tuple[int, int, int]]:
     return runs
 
 
+@functools.cache
+def _hedge_regex() -> re.Pattern[str]:
+    return re.compile(f"(?:{term('hedge')})\\s*(?=\\d)")
+
+
 def digits_view(folded: str) -> tuple[str, list[int]]:
-    """``folded`` with number words replaced by digits, and a map back to ``folded`` indices.
+    """``folded`` with number words replaced by digits and hedges before a number dropped
+    ("around 90", "like 20 secs"), and a map back to ``folded`` indices.
 
     ``index_map[i]`` is the position in ``folded`` of character ``i`` of the view; it has one
     extra entry for the end, so a view span ``[a, b)`` is ``[index_map[a], index_map[b])``.
@@ -329,4 +375,16 @@ def digits_view(folded: str) -> tuple[str, list[int]]:
         pos = e
     out.append(folded[pos:])
     index_map.extend(range(pos, len(folded) + 1))
-    return "".join(out), index_map
+    view = "".join(out)
+    if not any(ch.isdigit() for ch in view):
+        return view, index_map
+    kept: list[str] = []
+    kept_map: list[int] = []
+    pos = 0
+    for m in _hedge_regex().finditer(view):
+        kept.append(view[pos:m.start()])
+        kept_map.extend(index_map[pos:m.start()])
+        pos = m.end()
+    kept.append(view[pos:])
+    kept_map.extend(index_map[pos:])
+    return "".join(kept), kept_map

@@ -314,14 +314,15 @@ def _sources() -> list[tuple[str, str, Handler]]:
         ("first", first, _first),
         ("last", last, _last),
         ("before_end", f"(?:(?P<start>{start_lead})|{stop_lead})?\\s*{fill}{lead}(?P<d>{dur})\\s*"
-                       f"{t('before_end')}|{t('before_end')}\\s*(?P<d2>{dur})", _before_end),
+                       f"{t('before_end')}|{t('before_end')}\\s*(?P<d2>{dur})"
+                       f"(?:\\s*{at_post}{music}?{t('until_post')})?", _before_end),
         ("from", f"{t('from')}\\s*{fill}{durb}(?:\\s*{t('from_post')})?|{start_verb}"
                  f"|{at_pre}{lead}{dur}\\s*{at_post}(?:{t('from_post')}\\s*)?{music}?"
                  f"{t('from_post')}", _from),
         ("until", f"{t('until')}\\s*{fill}{durb}|{stop_verb}"
                   f"|{at_pre}{lead}{dur}\\s*{at_post}{music}?{t('until_post')}", _until),
         ("duck_clause", f"(?:{music}?(?:{t('negator')})[\\s\\-]*)?{music}?{t('duck_verb')}"
-                        f"{sep}{{0,30}}?{t('voice_when')}|{t('voice_when')}{sep}{{0,16}}?{t('duck_verb')}"
+                        f"{sep}{{0,30}}?,?\\s*{t('voice_when')}|{t('voice_when')}{sep}{{0,16}}?{t('duck_verb')}"
                         f"(?:\\s*{t('music_noun')})?(?:{t('neg_post')})?", _duck_clause),
         ("game_level", f"(?:(?P<cut>{t('cut_verb')})|{t('lower_word')})\\s*{clause}{t('game_noun')}"
                        f"|{t('game_noun')}\\s*{clause}(?:(?P<cut2>{t('cut_verb')})|{t('lower_word')})"

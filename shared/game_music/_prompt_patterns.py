@@ -11,13 +11,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from ._prompt_words import LETTERS, data, term, term_regex
 
 
-@dataclass(frozen=True)
-class Effect:
+class Effect(NamedTuple):
     """One change a prompt asks for: ``op`` is ``set`` (with a strength), ``mul`` or ``add``."""
 
     field: str
@@ -267,8 +266,7 @@ def _than(m: re.Match[str]) -> list[Effect]:
 
 # --- the patterns -----------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Pattern:
+class Pattern(NamedTuple):
     name: str
     regex: re.Pattern[str]
     handle: Handler

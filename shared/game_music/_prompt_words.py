@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
-from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 # Latin letters after folding (accents mostly gone, but ß, œ, æ, ø stay).
 LETTERS = "a-z\u00c0-\u024f"
@@ -51,8 +50,11 @@ def is_latin(ch: str) -> bool:
 
 @functools.cache
 def data() -> dict[str, Any]:
-    text = resources.files("game_music").joinpath("data/prompt_words.json").read_text("utf-8")
-    return json.loads(text)
+    # the package's own loader reads files and zips alike, without importing importlib.resources
+    # (with pathlib and tempfile it costs a CLI start ~15 ms)
+    path = os.path.join(os.path.dirname(__file__), "data", "prompt_words.json")
+    raw = __loader__.get_data(path)  # type: ignore[attr-defined]
+    return json.loads(raw.decode("utf-8"))
 
 
 # --- phrase regexes -------------------------------------------------------------------------
@@ -218,8 +220,7 @@ def stopword_regex() -> re.Pattern[str]:
 
 # --- number words ---------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Numbers:
+class _Numbers(NamedTuple):
     values: dict[str, int]
     mults: dict[str, int]
     connectors: frozenset[str]

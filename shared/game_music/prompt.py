@@ -41,11 +41,9 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._errors import UsageError
-from ._prompt_fuzzy import repaired
 from ._prompt_patterns import Effect, intensified, patterns
 from ._prompt_words import (
     compact,
@@ -92,8 +90,7 @@ def _action_effects(action: str) -> tuple[Effect, ...]:
     return tuple(out)
 
 
-@dataclass(frozen=True)
-class _Match:
+class _Match(NamedTuple):
     start: int
     end: int
     effects: tuple[Effect, ...]
@@ -291,6 +288,8 @@ def parse_prompt(text: str | None, base: MusicRequest | None = None) -> MusicReq
     matches, taken = _claim(folded)
     leftovers = _leftovers(original, folded, taken)
     if leftovers:                             # typos: repair the unexplained words, read again
+        from ._prompt_fuzzy import repaired  # on demand: most prompts need no repair
+
         fixed, fixes = repaired(original, leftovers)
         if fixes:
             original, folded = fixed, fold(fixed)

@@ -185,7 +185,7 @@ CASES: list[tuple[str, dict[str, object]]] = [
     ('fade-out 2,5 Sekunden', {'fade_out_s': 2.5}),
     ('Ausblenden über 4 Sekunden', {'fade_out_s': 4.0}),
     ('game audio at 0%', {'game_audio': 'mute'}),
-    ('no music in the first half minute', {'unrecognized': ('first half minute',)}),
+    ('no music in the first half minute', {'start_s': 30.0}),
 ]
 
 

@@ -11,13 +11,12 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
-from ._prompt_words import LETTERS, term, term_regex
+from ._prompt_words import LETTERS, data, term, term_regex
 
 
-@dataclass(frozen=True)
-class Effect:
+class Effect(NamedTuple):
     """One change a prompt asks for: ``op`` is ``set`` (with a strength), ``mul`` or ``add``."""
 
     field: str
@@ -36,12 +35,14 @@ CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?"
 def _dur() -> dict[str, str]:
     sec, mins = term("seconds"), term("minutes")
     units = (f"(?:{_NUMA}\\s*{mins}(?:\\s*(?:and|y|e|et|und)?\\s*{NUM}\\s*(?:{sec})?)?"
-             f"|{_NUMA}\\s*{sec})")
-    dur = f"(?:{CLOCK}|{units})"
+             f"|{_NUMA}\\s*{sec}|{term('half_minute')})")
+    nth_minute = f"{term('minute_word')}\\s*{NUM}(?!\\s*(?:[\\d:]|{sec}))"   # "el minuto 2"
+    dur = f"(?:{CLOCK}|{nth_minute}|{units})"
     return {
         "units": units,
         "dur": dur,                                    # needs a unit or a clock
-        "durb": f"(?:{CLOCK}|{units}|{NUM})",          # bare numbers are seconds
+        "durb": f"(?:{CLOCK}|{nth_minute}|{units}|{NUM})",   # bare numbers are seconds
+        "nth": nth_minute,
         "durm": f"(?:{dur}|{term('minute_word')})",    # "the first minute"
     }
 
@@ -49,8 +50,36 @@ def _dur() -> dict[str, str]:
 @functools.cache
 def _duration_regex() -> re.Pattern[str]:
     d = _dur()
-    return re.compile(f"(?P<clock>{CLOCK})|(?P<units>{d['units']})|(?P<minw>{term('minute_word')})"
-                      f"|(?P<bare>{NUM})")
+    return re.compile(f"(?P<half>{term('half_minute')})|(?P<clock>{CLOCK})|(?P<nth>{d['nth']})"
+                      f"|(?P<units>{d['units']})"
+                      f"|(?P<minw>{term('minute_word')})|(?P<bare>{NUM})")
+
+
+_SHORT = {"volume": "music_volume", "tempo": "tempo_bpm"}
+
+
+@functools.cache
+def _intensity_table() -> dict[str, dict[tuple[str, str, float], float]]:
+    """``intensify`` of the data: ``{"much": {(field, op, value): stronger value}}``."""
+    out: dict[str, dict[tuple[str, str, float], float]] = {}
+    for kind, table in data()["intensify"].items():
+        if kind.startswith("_"):
+            continue
+        for src, dst in table.items():
+            key, _, value = src.partition("=")
+            op = "mul" if key.endswith("*") else "set"
+            out.setdefault(kind, {})[(_SHORT[key.rstrip("*")], op, float(value))] = float(
+                dst.partition("=")[2])
+    return out
+
+
+def intensified(effect: Effect, kind: str) -> Effect:
+    """``effect`` made stronger ("much") or milder ("bit"), if the data says how."""
+    value = effect.value if isinstance(effect.value, (int, float)) else None
+    if value is None:
+        return effect
+    new = _intensity_table()[kind].get((effect.field, effect.op, float(value)))
+    return effect if new is None else Effect(effect.field, effect.op, new, effect.strength)
 
 
 def _num(text: str) -> float:
@@ -64,7 +93,11 @@ def timed(text: str) -> list[tuple[float, str]]:
     out: list[tuple[float, str]] = []
     minutes = term_regex("minutes")
     for m in _duration_regex().finditer(text):
-        if m.group("clock"):
+        if m.group("half"):
+            out.append((30.0, "sec"))
+        elif m.group("nth"):
+            out.append((60.0 * _numbers(m.group())[0], "min"))
+        elif m.group("clock"):
             whole, _, frac = m.group().replace(",", ".").partition(".")
             secs = 0.0
             for piece in whole.split(":"):
@@ -136,10 +169,13 @@ def _skip_last(m: re.Match[str]) -> list[Effect]:
     return [Effect("end_s", "set", -_r(durations(m.group())[0]))]
 
 
+_FADE_DEFAULT = {"fade_in_s": 2.0, "fade_out_s": 3.0}   # as the bare fade words in the data
+
+
 def _fade(*fields: str) -> Handler:
     def handle(m: re.Match[str]) -> list[Effect]:
         ds = durations(m.group())
-        return [Effect(f, "set", _r(ds[-1])) for f in fields] if ds else []
+        return [Effect(f, "set", _r(ds[-1]) if ds else _FADE_DEFAULT[f]) for f in fields]
     return handle
 
 
@@ -189,10 +225,48 @@ def _game_pct(m: re.Match[str]) -> list[Effect]:
     return [Effect("game_audio", "set", "mute" if n <= 0 else "keep" if n >= 100 else "duck")]
 
 
+def _before_end(m: re.Match[str]) -> list[Effect]:
+    field = "start_s" if m.group("start") else "end_s"    # a bare "10 s before the end" stops
+    return [Effect(field, "set", -_r(durations(m.group("d") or m.group("d2"))[0]))]
+
+
+def _negated_text(text: str) -> bool:
+    return bool(term_regex("negator").search(text) or term_regex("neg_post").search(text))
+
+
+def _duck_clause(m: re.Match[str]) -> list[Effect]:
+    """"lower the music when I talk" ducks; any negation in the clause turns ducking off."""
+    return [Effect("duck_voice", "set", not _negated_text(m.group()), 3)]
+
+
+def _game_level(m: re.Match[str]) -> list[Effect]:
+    if m.group("absent"):
+        return [Effect("game_audio", "set", "mute")]
+    verb = "cut" if m.group("cut") else "cut2" if m.group("cut2") else None
+    rest = m.group() if verb is None else (m.string[m.start():m.start(verb)]
+                                           + m.string[m.end(verb):m.end()])
+    if _negated_text(rest):                 # "Spielsound nicht stummschalten"; not "关闭" itself
+        return [Effect("game_audio", "set", "keep", 3)]
+    return [Effect("game_audio", "set", "mute" if m.group("cut") or m.group("cut2") else "duck")]
+
+
+def _turn(m: re.Match[str]) -> list[Effect]:
+    """"turn the music (way) down": the music level, made stronger or milder by its adverb."""
+    eff = Effect("music_volume", "mul", 2.0 if m.group("up") else 0.5)
+    groups = m.groupdict()
+    kind = ("much" if groups.get("much") or groups.get("much2") else
+            "bit" if groups.get("bit") or groups.get("bit2") else None)
+    return [intensified(eff, kind) if kind else eff]
+
+
+def _than(m: re.Match[str]) -> list[Effect]:
+    up = m.group("up") or m.group("up2") or m.group("up3")
+    return [Effect("music_volume", "mul", 2.0 if up else 0.5)]
+
+
 # --- the patterns -----------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Pattern:
+class Pattern(NamedTuple):
     name: str
     regex: re.Pattern[str]
     handle: Handler
@@ -213,6 +287,21 @@ def _sources() -> list[tuple[str, str, Handler]]:
     fill = f"(?:{t('fill')}\\s*)?"                 # "stop at the 3 minute mark"
     skip = f"(?:{t('no_music')})\\s*(?:{t('prep')}\\s*)?(?:{t('fill')}\\s*)?"
     fade_tail = f"\\s*(?:{t('over')}\\s*)?(?:{t('fill')}\\s*)?(?:{t('last')}\\s*)?{durb}"
+    adj_fade = f"{t('fade_adj')}\\s*"               # "quick fade in": the adjective is the fade's
+    music = f"(?:{t('music_noun')}\\s*)"
+    # a verb, then maybe "the music", then maybe "at": "que la música termine a los 2 minutos"
+    minw = f"{t('minute_word')}(?!\\s*\\d)"            # "al minuto": at the one-minute mark
+    start_lead = f"(?:{t('from')}|{t('start_verb')}\\s*{music}?(?:{t('at')}\\s*)?)"
+    stop_lead = f"(?:{t('until')}|{t('stop_verb')}\\s*{music}?(?:{t('at')}\\s*)?)"
+    start_verb = f"{t('start_verb')}\\s*{music}?(?:{t('at')}\\s*)?{fill}(?:{dur}|{minw})"
+    stop_verb = f"{t('stop_verb')}\\s*{music}?(?:{t('at')}\\s*)?{fill}(?:{dur}|{minw})"
+    at_pre = f"(?:{t('at')}\\s*)?"
+    at_post = f"(?:{t('at_post')}\\s*)?"
+    level = f"(?:{t('music_noun')}|{t('level_noun')})"
+    # a clause: no punctuation, and no word that starts another thought ("than", "and", "music")
+    sep = r"[^,.;!?、。，；！？]"
+    clause = f"(?:(?!{t('than')}|{t('conj')}|{t('music_noun')}){sep}){{0,24}}?"
+    voice = f"(?:{t('voice_noun')}|{t('game_noun')})"
     return [
         # Listed most specific first: on equal length the earlier pattern wins.
         ("span", f"(?:{t('from')}|{t('between')})\\s*{durb}\\s*{t('to')}\\s*{durb}"
@@ -222,13 +311,35 @@ def _sources() -> list[tuple[str, str, Handler]]:
         ("skip_last", f"{skip}{last}|{last}\\s*{t('no_music_post')}", _skip_last),
         ("first", first, _first),
         ("last", last, _last),
-        ("from", f"{t('from')}\\s*{fill}{durb}(?:\\s*{t('from_post')})?"
-                 f"|{lead}{dur}\\s*{t('from_post')}", _from),
-        ("until", f"{t('until')}\\s*{fill}{durb}|{lead}{dur}\\s*{t('until_post')}", _until),
-        ("fade_in", f"{t('fade_in')}{fade_tail}|{adj}{lead}{dur}\\s*{t('fade_in')}",
-         _fade("fade_in_s")),
+        ("before_end", f"(?:(?P<start>{start_lead})|{stop_lead})?\\s*{fill}{lead}(?P<d>{dur})\\s*"
+                       f"{t('before_end')}|{t('before_end')}\\s*(?P<d2>{dur})"
+                       f"(?:\\s*{at_post}{music}?{t('until_post')})?", _before_end),
+        ("from", f"{t('from')}\\s*{fill}{durb}(?:\\s*{t('from_post')})?|{start_verb}"
+                 f"|{at_pre}{lead}{dur}\\s*{at_post}(?:{t('from_post')}\\s*)?{music}?"
+                 f"{t('from_post')}", _from),
+        ("until", f"{t('until')}\\s*{fill}{durb}|{stop_verb}"
+                  f"|{at_pre}{lead}{dur}\\s*{at_post}{music}?{t('until_post')}", _until),
+        ("duck_clause", f"(?:{music}?(?:{t('negator')})[\\s\\-]*)?{music}?{t('duck_verb')}"
+                        f"{sep}{{0,30}}?,?\\s*{t('voice_when')}|{t('voice_when')}{sep}{{0,16}}?{t('duck_verb')}"
+                        f"(?:\\s*{t('music_noun')})?(?:{t('neg_post')})?", _duck_clause),
+        ("game_level", f"(?:(?P<cut>{t('cut_verb')})|{t('lower_word')})\\s*{clause}{t('game_noun')}"
+                       f"|{t('game_noun')}\\s*{clause}(?:(?P<cut2>{t('cut_verb')})|{t('lower_word')})"
+                       f"|(?P<absent>{t('absent')})\\s*{fill}{t('game_noun')}", _game_level),
+        ("turn", f"{t('turn_verb')}\\s*{music}?(?:(?P<much>{t('much')})|(?P<bit>{t('bit')}))?\\s*"
+                 f"(?:(?P<down>{t('down')})|(?P<up>{t('up')}))(?![{LETTERS}])", _turn),
+        ("level_verb", f"(?:(?P<down>{t('down_verb')})|(?P<up>{t('up_verb')}))\\s*"
+                       f"(?:(?P<much>{t('much')})|(?P<bit>{t('bit')}))?\\s*{fill}{level}"
+                       f"(?:\\s*(?:(?P<much2>{t('much')})|(?P<bit2>{t('bit')})))?", _turn),
+        ("than", f"(?:(?P<down>{t('quieter')})|(?P<up>{t('louder')}))\\s*{t('than')}\\s*"
+                 f"{fill}{voice}"
+                 f"|{t('than')}\\s*{fill}{voice}\\s*(?:的\\s*)?"
+                 f"(?:(?P<down2>{t('quieter')})|(?P<up2>{t('louder')}))"
+                 f"|{voice}\\s*{t('than')}\\s*(?:(?P<down3>{t('quieter')})|(?P<up3>{t('louder')}))",
+         _than),
+        ("fade_in", f"{t('fade_in')}{fade_tail}|{adj}{lead}{dur}\\s*{t('fade_in')}"
+                    f"|{adj_fade}{t('fade_in')}(?:{fade_tail})?", _fade("fade_in_s")),
         ("fade_out", f"{t('fade_out')}{fade_tail}|(?:{t('last')}\\s*)?{adj}{lead}{dur}\\s*"
-                     f"(?:{t('over')}\\s*)?{t('fade_out')}",
+                     f"(?:{t('over')}\\s*)?{t('fade_out')}|{adj_fade}{t('fade_out')}(?:{fade_tail})?",
          _fade("fade_out_s")),
         ("fade_both", f"{t('fade_both')}{fade_tail}|{adj}{lead}{dur}\\s*{t('fade_both')}",
          _fade("fade_in_s", "fade_out_s")),

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
-from importlib import resources
-from typing import Any
+from typing import Any, NamedTuple
 
 # Latin letters after folding (accents mostly gone, but ß, œ, æ, ø stay).
 LETTERS = "a-z\u00c0-\u024f"
@@ -51,8 +50,11 @@ def is_latin(ch: str) -> bool:
 
 @functools.cache
 def data() -> dict[str, Any]:
-    text = resources.files("game_music").joinpath("data/prompt_words.json").read_text("utf-8")
-    return json.loads(text)
+    # the package's own loader reads files and zips alike, without importing importlib.resources
+    # (with pathlib and tempfile it costs a CLI start ~15 ms)
+    path = os.path.join(os.path.dirname(__file__), "data", "prompt_words.json")
+    raw = __loader__.get_data(path)  # type: ignore[attr-defined]
+    return json.loads(raw.decode("utf-8"))
 
 
 # --- phrase regexes -------------------------------------------------------------------------
@@ -111,7 +113,18 @@ def _atoms(phrase: str) -> tuple[list[str], bool, bool]:
     p = p.replace(" ~ ", " ")
     if star:
         atoms.append(f"[{LETTERS}]{{0,3}}")
+    elif _conjugates(p):
+        atoms[-1] = _I_FORMS
     return atoms, is_latin(p[0]), is_latin(p[-1]) or star
+
+
+# A Japanese i-adjective is said in other forms too: 悲しい, 悲しく(て), 悲しかった.
+_I_FORMS = "(?:い|くて|く|かった)"
+
+
+def _conjugates(folded: str) -> bool:
+    return len(folded) >= 2 and folded.endswith("い") and not is_latin(folded[-2]) \
+        and folded[-2] not in "ーっ"
 
 
 def alternation(phrases: Iterable[str], *, letters_only: bool = False) -> str:
@@ -157,6 +170,14 @@ def _term_regex(name: str) -> re.Pattern[str]:
     return re.compile(term(name))
 
 
+_COMPACT = re.compile(r"[\s\-_/'~]+")
+
+
+def compact(text: str) -> str:
+    """Folded text without spaces, hyphens and the like ("lo-fi" and "lo fi" -> "lofi")."""
+    return _COMPACT.sub("", fold(text))
+
+
 class PhraseGroup:
     """The phrases of one action. Their regexes are built on first use: a phrase can only
     match where its first word occurs literally, so a prompt compiles the few groups it may
@@ -171,12 +192,19 @@ class PhraseGroup:
         return any(a in folded for a in self._anchors)
 
     @functools.cached_property
+    def exact(self) -> frozenset[str]:
+        """The words as written (a stem for ``word*``), to prefer them over a stretched stem."""
+        return frozenset(compact(w.strip().removesuffix("*")) for w in self._words)
+
+    @functools.cached_property
     def regexes(self) -> tuple[re.Pattern[str], ...]:  # one per boundary kind
         return tuple(re.compile(src) for src in _bucket_sources(self._words))
 
 
 def _first_word(phrase: str) -> str:
     p = fold(phrase.strip()).removesuffix("*")
+    if " " not in p and _conjugates(p):
+        return p[:-1]
     return next((w for w in _SPLIT.split(p.split(" ~ ")[0].strip()) if w), p)
 
 
@@ -192,11 +220,11 @@ def stopword_regex() -> re.Pattern[str]:
 
 # --- number words ---------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class _Numbers:
+class _Numbers(NamedTuple):
     values: dict[str, int]
     mults: dict[str, int]
     connectors: frozenset[str]
+    articles: frozenset[str]
     longest: int
 
 
@@ -206,8 +234,18 @@ def _numbers() -> _Numbers:
     values = {fold(k): v for k, v in raw["values"].items()}
     mults = {fold(k): v for k, v in raw["multipliers"].items()}
     conns = frozenset(fold(c) for c in raw["connectors"])
+    articles = frozenset(fold(c) for c in raw["articles"])
     longest = max(len(k) for k in (*values, *mults, *conns))
-    return _Numbers(values, mults, conns, longest)
+    return _Numbers(values, mults, conns, articles, longest)
+
+
+@functools.cache
+def _unit_regex() -> re.Pattern[str]:
+    """What makes an article a number: a unit or a number word after it ("una hora")."""
+    d = data()
+    units = [w for name in ("seconds", "minutes", "half_minute", "percent", "bpm", "db")
+             for w in d["terms"][name]] + list(d["numbers"]["multipliers"])
+    return re.compile(r"[\s\-]*" + alternation(units, letters_only=True))
 
 
 Part = tuple[int, bool]  # (value, is multiplier)
@@ -279,8 +317,11 @@ def number_runs(folded: str) -> list[tuple[int, int, int]]:
     start = end = scan = 0
 
     def flush() -> None:
-        if cur and combine(cur) < 10**9:     # "九十十十…" is no number anyone means
-            runs.append((start, end, combine(cur)))
+        if not cur or combine(cur) >= 10**9:     # "九十十十…" is no number anyone means
+            return
+        if folded[start:end] in nums.articles and not _unit_regex().match(folded, end):
+            return                               # "un poco", "une musique": an article
+        runs.append((start, end, combine(cur)))
 
     for m in _TOKEN.finditer(folded):
         word = m.group()
@@ -311,8 +352,14 @@ def number_runs(folded: str) -> list[tuple[int, int, int]]:
     return runs
 
 
+@functools.cache
+def _hedge_regex() -> re.Pattern[str]:
+    return re.compile(f"(?:{term('hedge')})\\s*(?=\\d)")
+
+
 def digits_view(folded: str) -> tuple[str, list[int]]:
-    """``folded`` with number words replaced by digits, and a map back to ``folded`` indices.
+    """``folded`` with number words replaced by digits and hedges before a number dropped
+    ("around 90", "like 20 secs"), and a map back to ``folded`` indices.
 
     ``index_map[i]`` is the position in ``folded`` of character ``i`` of the view; it has one
     extra entry for the end, so a view span ``[a, b)`` is ``[index_map[a], index_map[b])``.
@@ -329,4 +376,16 @@ def digits_view(folded: str) -> tuple[str, list[int]]:
         pos = e
     out.append(folded[pos:])
     index_map.extend(range(pos, len(folded) + 1))
-    return "".join(out), index_map
+    view = "".join(out)
+    if not any(ch.isdigit() for ch in view):
+        return view, index_map
+    kept: list[str] = []
+    kept_map: list[int] = []
+    pos = 0
+    for m in _hedge_regex().finditer(view):
+        kept.append(view[pos:m.start()])
+        kept_map.extend(index_map[pos:m.start()])
+        pos = m.end()
+    kept.append(view[pos:])
+    kept_map.extend(index_map[pos:])
+    return "".join(kept), kept_map

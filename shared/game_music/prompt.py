@@ -41,13 +41,19 @@ import math
 import re
 import unicodedata
 from collections.abc import Iterator
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._errors import UsageError
-from ._prompt_fuzzy import repaired
-from ._prompt_patterns import Effect, patterns
-from ._prompt_words import digits_view, fold, normalize, phrase_groups, stopword_regex, term
+from ._prompt_patterns import Effect, intensified, patterns
+from ._prompt_words import (
+    compact,
+    digits_view,
+    fold,
+    normalize,
+    phrase_groups,
+    stopword_regex,
+    term,
+)
 from .request import MusicRequest
 
 MAX_PROMPT_CHARS = 2000
@@ -84,11 +90,11 @@ def _action_effects(action: str) -> tuple[Effect, ...]:
     return tuple(out)
 
 
-@dataclass(frozen=True)
-class _Match:
+class _Match(NamedTuple):
     start: int
     end: int
     effects: tuple[Effect, ...]
+    phrase: bool = False        # a word of the table (no number in it)
 
 
 def _all_matches(regex: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
@@ -100,7 +106,9 @@ def _all_matches(regex: re.Pattern[str], text: str) -> Iterator[re.Match[str]]:
 
 
 def _candidates(folded: str) -> list[_Match]:
-    """Every phrase and number pattern that matches, longest first (ties: earliest)."""
+    """Every phrase and number pattern that matches, longest first (ties: earliest, then a
+    number pattern, then a word as written over a stem: "langsamer" is "slower", not
+    "langsam*")."""
     found: list[tuple[int, int, int, int, tuple[Effect, ...]]] = []
     view, index_map = digits_view(folded)
     for rank, pat in enumerate(patterns()):
@@ -114,9 +122,10 @@ def _candidates(folded: str) -> list[_Match]:
         for regex in group.regexes:
             for m in _all_matches(regex, folded):
                 if m.end() > m.start():
-                    found.append((m.start(), m.end(), 1, rank, _action_effects(group.action)))
+                    kind = 1 if compact(m.group()) in group.exact else 2
+                    found.append((m.start(), m.end(), kind, rank, _action_effects(group.action)))
     found.sort(key=lambda c: (c[0] - c[1], c[0], c[2], c[3]))
-    return [_Match(s, e, eff) for s, e, _, _, eff in found]
+    return [_Match(s, e, eff, kind > 0) for s, e, kind, _, eff in found]
 
 
 def _claim(folded: str) -> tuple[list[_Match], bytearray]:
@@ -170,6 +179,7 @@ def _leftovers(original: str, folded: str, taken: bytearray) -> tuple[str, ...]:
 
 _NEGATED = {("duck_voice", True): False, ("game_audio", "mute"): "keep",
             ("game_audio", "duck"): "keep"}
+_NEGATED_WORD = {("fade_in_s", 2.0): 0.0, ("fade_out_s", 3.0): 0.0}  # "sin fundidos": no fades
 
 
 @functools.cache
@@ -187,13 +197,40 @@ def _negated(matches: list[_Match], folded: str) -> list[_Match]:
     out: list[_Match] = []
     prev_end = 0
     for m in matches:
-        flips = [e for e in m.effects if (e.field, e.value) in _NEGATED]
+        table = {**_NEGATED, **_NEGATED_WORD} if m.phrase else _NEGATED
+        flips = [e for e in m.effects if (e.field, e.value) in table]
         window = folded[prev_end:m.start]
         if flips and _negator_regex().search(window[-40:]):
             m = _Match(m.start, m.end, tuple(
-                Effect(e.field, "set", _NEGATED[(e.field, e.value)], 3) for e in flips))
+                Effect(e.field, "set", table[(e.field, e.value)], 3) for e in flips), m.phrase)
         out.append(m)
         prev_end = m.end
+    return out
+
+
+@functools.cache
+def _intensifier_regexes() -> tuple[tuple[str, re.Pattern[str], re.Pattern[str]], ...]:
+    """Per kind ("much", "bit"): the word right before a phrase, and right after it."""
+    return tuple((kind, re.compile(f"(?:{term(kind)})[\\s\\-]*$"),
+                  re.compile(f"[\\s\\-]*(?:{term(kind)})(?![a-z])")) for kind in ("much", "bit"))
+
+
+def _intensified(matches: list[_Match], folded: str) -> list[_Match]:
+    """"super low", "way louder", "sube un poco": an adverb next to a level or tempo word.
+
+    Only an adverb touching the phrase counts (at most spaces between), before it or after
+    it; the data says what each effect becomes (``intensify``)."""
+    out: list[_Match] = []
+    for i, m in enumerate(matches):
+        before = folded[matches[i - 1].end if i else 0:m.start]
+        after = folded[m.end:matches[i + 1].start if i + 1 < len(matches) else len(folded)]
+        for kind, pre, post in _intensifier_regexes():
+            if pre.search(before) or post.match(after):
+                new = tuple(intensified(e, kind) for e in m.effects)
+                if new != m.effects:
+                    m = _Match(m.start, m.end, new, m.phrase)
+                    break
+        out.append(m)
     return out
 
 
@@ -251,12 +288,14 @@ def parse_prompt(text: str | None, base: MusicRequest | None = None) -> MusicReq
     matches, taken = _claim(folded)
     leftovers = _leftovers(original, folded, taken)
     if leftovers:                             # typos: repair the unexplained words, read again
+        from ._prompt_fuzzy import repaired  # on demand: most prompts need no repair
+
         fixed, fixes = repaired(original, leftovers)
         if fixes:
             original, folded = fixed, fold(fixed)
             matches, taken = _claim(folded)
             leftovers = _leftovers(original, folded, taken)
-    changes = _tidy(_resolve(_negated(matches, folded), base), base)
+    changes = _tidy(_resolve(_negated(_intensified(matches, folded), folded), base), base)
     if "game_audio" in changes:
         changes["game_audio_asked"] = True
     return base.replace(**changes, unrecognized=leftovers)

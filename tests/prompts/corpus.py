@@ -6,6 +6,10 @@ Each ``*.jsonl`` file here is one language (``mixed`` mixes several); a line is
 Contract 3 field of every prompt (``unrecognized`` aside), so a field set by mistake is as
 wrong as a field missed; the stricter "asked" score counts only the fields a prompt asks for
 plus those the parser set, so the many fields left at their defaults do not pad it.
+
+Two corpora: ``main`` (this folder, the prompts the parser's rules were written from) and
+``holdout`` (``holdout/``, written before any rule was changed for it and kept apart, so its
+score says how well the rules carry over to prompts they were not fitted to).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from typing import Any
 from game_music.request import MusicRequest
 
 HERE = Path(__file__).parent
+CORPORA = {"main": HERE, "holdout": HERE / "holdout"}
 LANGUAGES = ("en", "es", "pt", "fr", "de", "zh", "ja", "mixed")
 FIELDS = ("style", "mood", "tempo_bpm", "music_volume", "start_s", "end_s", "fade_in_s",
           "fade_out_s", "duck_voice", "game_audio", "aspect", "seed")
@@ -33,9 +38,9 @@ class Case:
     expect: dict[str, Any]
 
 
-def cases(lang: str | None = None) -> Iterator[Case]:
+def cases(lang: str | None = None, corpus: str = "main") -> Iterator[Case]:
     for name in LANGUAGES if lang is None else (lang,):
-        with (HERE / f"{name}.jsonl").open(encoding="utf-8") as fh:
+        with (CORPORA[corpus] / f"{name}.jsonl").open(encoding="utf-8") as fh:
             for line in fh:
                 if line.strip():
                     row = json.loads(line)
@@ -87,10 +92,11 @@ class Score:
         return 100.0 * self.asked_right / self.asked if self.asked else 100.0
 
 
-def score(parse: Callable[[str], MusicRequest], lang: str | None = None) -> dict[str, Score]:
-    """Per-language scores (and ``"all"``) of ``parse`` on the corpus."""
+def score(parse: Callable[[str], MusicRequest], lang: str | None = None,
+          corpus: str = "main") -> dict[str, Score]:
+    """Per-language scores (and ``"all"``) of ``parse`` on one corpus."""
     out: dict[str, Score] = {"all": Score()}
-    for case in cases(lang):
+    for case in cases(lang, corpus):
         request = parse(case.prompt)
         wrong = wrong_fields(case, request)
         asked = set(case.expect) | set(set_fields(request))

@@ -201,6 +201,7 @@ def cmd_add(args: argparse.Namespace) -> int:
     if args.stem and len(inputs) > 1 or args.pcm_mov and len(inputs) > 1:
         raise UsageError("--stem and --pcm-mov take one input")
     report = bool(getattr(args, "report", False))
+    soundfont = getattr(args, "soundfont", None)
     if report:
         from .report import require
 
@@ -221,8 +222,8 @@ def cmd_add(args: argparse.Namespace) -> int:
             preview=args.preview,
             stem_path=args.stem.absolute() if args.stem else None,
             pcm_mov_path=args.pcm_mov.absolute() if args.pcm_mov else None,
-            soundfont=args.soundfont.expanduser().absolute() if args.soundfont else None,
-            accents=not args.no_accents,
+            soundfont=soundfont.expanduser().absolute() if soundfont else None,
+            accents=not getattr(args, "no_accents", False),
             report=report,
         )
         if args.start or args.end:

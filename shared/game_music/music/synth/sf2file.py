@@ -154,33 +154,19 @@ class SoundFontFile:
         if any(p[3] >= len(self.pbag) or self.phdr[i + 1][3] > len(self.pbag) for i, p in phdr):
             raise SoundFontFormatError(f"{self.path.name}: a preset's zones are out of range")
 
-        new_pbag, new_pgen, new_pmod, new_phdr = [], [], [], []
+        pz, new_phdr = _Zones(self.pbag, self.pgen, self.pmod), []
         inst_map: dict[int, int] = {}
         for i, p in phdr:
-            new_phdr.append((p[0], p[1], p[2], len(new_pbag), p[4], p[5], p[6]))
-            for b in ranges(self.phdr, i, 3):
-                new_pbag.append((len(new_pgen), len(new_pmod)))
-                new_pmod.extend(self.pmod[m] for m in ranges(self.pbag, b, 1))
-                for g in ranges(self.pbag, b, 0):
-                    oper, amount = self.pgen[g]
-                    if oper == _GEN_INSTRUMENT:
-                        amount = inst_map.setdefault(amount, len(inst_map))
-                    new_pgen.append((oper, amount))
+            new_phdr.append((p[0], p[1], p[2], len(pz.bags), p[4], p[5], p[6]))
+            pz.copy(ranges(self.phdr, i, 3), _GEN_INSTRUMENT, inst_map)
 
-        new_inst, new_ibag, new_igen, new_imod = [], [], [], []
+        iz, new_inst = _Zones(self.ibag, self.igen, self.imod), []
         sample_map: dict[int, int] = {}
         for old in sorted(inst_map, key=inst_map.__getitem__):
             if old + 1 >= len(self.inst):
                 raise SoundFontFormatError(f"{self.path.name}: a preset names no instrument")
-            new_inst.append((self.inst[old][0], len(new_ibag)))
-            for b in ranges(self.inst, old, 1):
-                new_ibag.append((len(new_igen), len(new_imod)))
-                new_imod.extend(self.imod[m] for m in ranges(self.ibag, b, 1))
-                for g in ranges(self.ibag, b, 0):
-                    oper, amount = self.igen[g]
-                    if oper == _GEN_SAMPLE:
-                        amount = sample_map.setdefault(amount, len(sample_map))
-                    new_igen.append((oper, amount))
+            new_inst.append((self.inst[old][0], len(iz.bags)))
+            iz.copy(ranges(self.inst, old, 1), _GEN_SAMPLE, sample_map)
         # Stereo pairs name each other: keep the partner, so the link stays valid.
         for old in list(sample_map):
             link, kind = self.shdr[old][8], self.shdr[old][9]
@@ -188,23 +174,17 @@ class SoundFontFile:
                 sample_map.setdefault(link, len(sample_map))
 
         smpl, new_shdr = self._samples(sample_map, encode, decode)
-        new_phdr.append((b"EOP".ljust(20, b"\0"), 0, 0, len(new_pbag), 0, 0, 0))
-        new_pbag.append((len(new_pgen), len(new_pmod)))
-        new_pgen.append((0, 0))
-        new_pmod.append((0, 0, 0, 0, 0))
-        new_inst.append((b"EOI".ljust(20, b"\0"), len(new_ibag)))
-        new_ibag.append((len(new_igen), len(new_imod)))
-        new_igen.append((0, 0))
-        new_imod.append((0, 0, 0, 0, 0))
+        new_phdr.append((b"EOP".ljust(20, b"\0"), 0, 0, pz.close(), 0, 0, 0))
+        new_inst.append((b"EOI".ljust(20, b"\0"), iz.close()))
         new_shdr.append((b"EOS".ljust(20, b"\0"), 0, 0, 0, 0, 0, 0, 0, 0, 0))
 
         pack = lambda rec, rows: b"".join(rec.pack(*r) for r in rows)  # noqa: E731
         pdta = b"".join(
             _chunk(cid, pack(rec, rows))
             for cid, rec, rows in (
-                ("phdr", _PHDR, new_phdr), ("pbag", _BAG, new_pbag), ("pmod", _MOD, new_pmod),
-                ("pgen", _GEN, new_pgen), ("inst", _INST, new_inst), ("ibag", _BAG, new_ibag),
-                ("imod", _MOD, new_imod), ("igen", _GEN, new_igen), ("shdr", _SHDR, new_shdr),
+                ("phdr", _PHDR, new_phdr), ("pbag", _BAG, pz.bags), ("pmod", _MOD, pz.mods),
+                ("pgen", _GEN, pz.gens), ("inst", _INST, new_inst), ("ibag", _BAG, iz.bags),
+                ("imod", _MOD, iz.mods), ("igen", _GEN, iz.gens), ("shdr", _SHDR, new_shdr),
             )
         )
         version = (3, 1) if encode or (self.compressed and not decode) else (2, 1)
@@ -256,6 +236,35 @@ class SoundFontFile:
                              corr, link, kind & ~_ROM)
                 pos += frames + _PAD
         return b"".join(parts), rows
+
+
+class _Zones:
+    """The zones (bags, generators, modulators) of the presets or of the instruments kept,
+    copied with their indices renumbered; one generator names the next level down
+    (a preset's instrument, an instrument's sample), renumbered through ``link_map``."""
+
+    def __init__(self, bag: list[tuple], gen: list[tuple], mod: list[tuple]) -> None:
+        self._bag, self._gen, self._mod = bag, gen, mod
+        self.bags: list[tuple] = []
+        self.gens: list[tuple] = []
+        self.mods: list[tuple] = []
+
+    def copy(self, bags: range, link_oper: int, link_map: dict[int, int]) -> None:
+        for b in bags:
+            self.bags.append((len(self.gens), len(self.mods)))
+            self.mods.extend(self._mod[m] for m in range(self._bag[b][1], self._bag[b + 1][1]))
+            for g in range(self._bag[b][0], self._bag[b + 1][0]):
+                oper, amount = self._gen[g]
+                if oper == link_oper:
+                    amount = link_map.setdefault(amount, len(link_map))
+                self.gens.append((oper, amount))
+
+    def close(self) -> int:
+        """Add the terminal records; the index of the terminal bag (for EOP/EOI)."""
+        self.bags.append((len(self.gens), len(self.mods)))
+        self.gens.append((0, 0))
+        self.mods.append((0, 0, 0, 0, 0))
+        return len(self.bags) - 1
 
 
 def _zstr(s: str) -> bytes:

@@ -187,3 +187,29 @@ def test_the_next_job_reuses_the_loaded_bank(tmp_path) -> None:
     b = _compose("rock", d=4.0, soundfont=BUNDLED)
     assert next(iter(sampled._SHARED.values())) is cache
     np.testing.assert_array_equal(a.render_all(), b.render_all())
+
+
+def test_a_note_is_held_for_its_length_whatever_the_mixer_rate() -> None:
+    """The mixer hands a kept note its length in seconds: at half the rate (orchestral,
+    lofi) a one-second note is still held one second, as the composer wrote it."""
+    from game_music.music.notes import NoteBuilder
+    from game_music.music.synth.band import BandSynth
+    from game_music.music.synth.sampled import sampled_voice
+
+    holds = []
+
+    class Recording:
+        sample_rate = SR // 2
+
+        def note(self, preset, key, velocity, hold, *, max_tail):
+            holds.append(hold)
+            return np.full((hold + 100, 2), 0.1, np.float32)
+
+    cache = NoteCache(Recording())
+    synth = BandSynth(SR, {"pad": sampled_voice(cache, STRINGS, tail=0.1)}, gain=1.0,
+                      low_rate=float(cache.sr))
+    nb = NoteBuilder()
+    nb.add(1.0, 2.0, 4, "pad", 60, 12.0)  # at 120 bpm: from 0.5 s, one second long
+    notes = nb.table(SR / 2.0, 3 * SR)
+    synth.render_chunk(notes, -synth.preroll, 3 * SR)
+    assert holds and all(h == SR // 2 for h in holds)  # one second at 24 kHz

@@ -412,7 +412,7 @@ def compress(
 # -- voices ------------------------------------------------------------------------------------
 NoteFn = Callable[[np.void, np.ndarray, int, float], np.ndarray]
 PostFn = Callable[[np.ndarray, int, int], np.ndarray]
-ShotFn = Callable[[np.void, int], tuple[np.ndarray, float]]
+ShotFn = Callable[[np.void, int, float], tuple[np.ndarray, float]]
 
 
 @dataclass(frozen=True)
@@ -435,8 +435,8 @@ class Voice:
     oneshot: bool = False
     post: PostFn | None = None
     duck: float = 0.0  # sidechain depth from the kick (0..1)
-    # One-shots may also give their cached sound and level, ``shot(note, sr) -> (buf, scale)``,
-    # so the mix adds slices of it without a copy (``render`` must sound the same).
+    # A voice may also give its cached sound and level, ``shot(note, sr, gate) -> (buf,
+    # scale)``, so the mix adds slices of it without a copy (``render`` must sound the same).
     shot: ShotFn | None = None
     # Render a note whole the first time it is heard and reuse it when the same note comes
     # again (riffs, ostinati and bass lines repeat their notes)
@@ -615,7 +615,7 @@ class BandSynth:
             if s1 <= s0:
                 continue
             if v.shot is not None and not fade:  # a slice of the cached one-shot
-                buf, scale = v.shot(note, int(round(sr)))
+                buf, scale = v.shot(note, int(round(sr)), gate)
                 k0 = nearest(s0 - t0 * sr)
                 k1 = min(buf.shape[-1], k0 + s1 - s0)
                 if k1 > k0:

@@ -114,7 +114,7 @@ _PIECE = {"kick": "kick", "snare": "snare", "hat": "hat", "crash": "crash", "tom
 def kit_voice(kit: str, piece: str, **kw) -> Voice:
     """A one-shot voice: the composer's decay tells a closed hat (short) from an open one."""
 
-    def cached(note, sr: int) -> tuple[np.ndarray, float]:
+    def cached(note, sr: int, gate: float = 0.0) -> tuple[np.ndarray, float]:
         p = piece
         if p == "hat" and float(note["decay"]) >= 0.1:
             p = "open"
@@ -155,7 +155,7 @@ def timpani_shot(midi: int, sr: int) -> np.ndarray:
 
 
 def timpani_voice(**kw) -> Voice:
-    def cached(note, sr: int) -> tuple[np.ndarray, float]:
+    def cached(note, sr: int, gate: float = 0.0) -> tuple[np.ndarray, float]:
         s = timpani_shot(int(round(float(note["pitch"]))), sr)
         return s, (float(note["vol"]) / 15.0) ** 1.3
 

@@ -104,7 +104,7 @@ def bell_shot(midi: int, sr: int) -> np.ndarray:
 
 
 def bell_voice(**kw) -> Voice:
-    def cached(note, sr: int) -> tuple[np.ndarray, float]:
+    def cached(note, sr: int, gate: float = 0.0) -> tuple[np.ndarray, float]:
         return bell_shot(int(round(float(note["pitch"]))), sr), _vol(note)
 
     def render(note, t, sr, gate):

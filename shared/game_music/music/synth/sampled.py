@@ -176,8 +176,8 @@ def sampled_voice(
                 z = cache.get(lp, [root + shift + c for c in chord], vel, hold, tail_n, sr)
                 n = min(y.shape[1], z.shape[1])
                 y[:, :n] += z[:, :n] * F32(g)
-            if 0.0 < swell < 1.0:
-                n = min(max(int(gate * sr), 1), y.shape[1])
+            if 0.0 < swell < 1.0:  # over the kept hold: the key says what the note is
+                n = min(max(hold * sr // sr_full, 1), y.shape[1])
                 y[:, :n] *= np.linspace(swell, 1.0, n, dtype=F32) ** 2
             y.flags.writeable = False
         cache.keep(key, y)
@@ -187,8 +187,7 @@ def sampled_voice(
         gain = velocity(float(note["vol"]), floor=vel_floor)[1]
         return _slice(whole(note, sr, gate), t, sr, gain)
 
-    def shot(note, sr: int) -> tuple[np.ndarray, float]:  # the kept note, mixed in place
-        gate = int(note["dur"]) / sr_full
+    def shot(note, sr: int, gate: float) -> tuple[np.ndarray, float]:  # mixed in place
         return whole(note, sr, gate), velocity(float(note["vol"]), floor=vel_floor)[1]
 
     return Voice(render, tail=tail, shot=shot, **kw)
@@ -216,7 +215,7 @@ def drum_voice(
     sr_full = cache.sr
     tail_n = int(tail * sr_full)
 
-    def shot(note, sr: int) -> tuple[np.ndarray, float]:
+    def shot(note, sr: int, gate: float = 0.0) -> tuple[np.ndarray, float]:
         k = pieces[int(note["aux"]) % len(pieces)]
         if by_pitch:
             k = by_pitch.get(int(round(float(note["pitch"]))), k)

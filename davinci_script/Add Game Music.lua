@@ -5,21 +5,42 @@
 -- menu scripts. The logic lives in game_music_resolve.lua beside this file (installed as
 -- .lualib so the Scripts menu does not list it).
 
+-- The installer writes the folder it installed this file into on the next line: the folder
+-- may be any Scripts folder (per-user, all-users, portable, --resolve-scripts DIR).
+local INSTALLED_IN = nil
+
+local function has_helper(dir)
+  local sep = package.config:sub(1, 1)
+  for _, name in ipairs({ "game_music_resolve.lualib", "game_music_resolve.lua" }) do
+    local f = io.open(dir .. sep .. name, "r")
+    if f then f:close() return true end
+  end
+  return false
+end
+
 local function script_dir()
+  if INSTALLED_IN and has_helper(INSTALLED_IN) then return INSTALLED_IN end
   local src = debug and debug.getinfo and debug.getinfo(1, "S").source or ""
   if src:sub(1, 1) == "@" then
     local dir = src:sub(2):match("^(.*)[/\\][^/\\]*$")
-    if dir then return dir end
+    if dir and has_helper(dir) then return dir end
   end
   local sep = package.config:sub(1, 1)
   local home = os.getenv("HOME") or ""
+  local roots
   if sep == "\\" then
-    return (os.getenv("APPDATA") or "") ..
-      "\\Blackmagic Design\\DaVinci Resolve\\Support\\Fusion\\Scripts\\Utility"
+    roots = { (os.getenv("APPDATA") or "") .. "\\Blackmagic Design\\DaVinci Resolve\\Support\\Fusion\\Scripts",
+      (os.getenv("PROGRAMDATA") or "") .. "\\Blackmagic Design\\DaVinci Resolve\\Fusion\\Scripts" }
   elseif jit and jit.os == "OSX" then
-    return home .. "/Library/Application Support/Blackmagic Design/DaVinci Resolve/Fusion/Scripts/Utility"
+    roots = { home .. "/Library/Application Support/Blackmagic Design/DaVinci Resolve/Fusion/Scripts",
+      "/Library/Application Support/Blackmagic Design/DaVinci Resolve/Fusion/Scripts" }
+  else
+    roots = { home .. "/.local/share/DaVinciResolve/Fusion/Scripts", "/opt/resolve/Fusion/Scripts" }
   end
-  return home .. "/.local/share/DaVinciResolve/Fusion/Scripts/Utility"
+  for _, root in ipairs(roots) do
+    if has_helper(root .. sep .. "Utility") then return root .. sep .. "Utility" end
+  end
+  return roots[1] .. sep .. "Utility"
 end
 
 local function load_helper(dir)

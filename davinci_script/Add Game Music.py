@@ -11,21 +11,35 @@ import os
 import sys
 
 HELPER = "game_music_resolve"
+# The installer writes the folder it installed this file into on the next line: Resolve runs
+# menu scripts without __file__, and the folder may be any Scripts folder (per-user, all-users,
+# portable, --resolve-scripts DIR).
+INSTALLED_IN = None
+
+
+def _has_helper(folder):
+    return any(os.path.isfile(os.path.join(folder, HELPER + ext)) for ext in (".pylib", ".py"))
 
 
 def _script_dir():
+    if INSTALLED_IN and _has_helper(INSTALLED_IN):
+        return INSTALLED_IN
     try:
         return os.path.dirname(os.path.abspath(__file__))
-    except NameError:  # some script hosts run the file without __file__
+    except NameError:  # Resolve runs the file without __file__
         pass
     if sys.platform == "darwin":
-        root = "~/Library/Application Support/Blackmagic Design/DaVinci Resolve/Fusion/Scripts"
+        roots = ["~/Library/Application Support/Blackmagic Design/DaVinci Resolve/Fusion/Scripts",
+                 "/Library/Application Support/Blackmagic Design/DaVinci Resolve/Fusion/Scripts"]
     elif os.name == "nt":
-        root = os.path.join(os.environ.get("APPDATA", ""), "Blackmagic Design",
-                            "DaVinci Resolve", "Support", "Fusion", "Scripts")
+        resolve = os.path.join("Blackmagic Design", "DaVinci Resolve")
+        roots = [os.path.join(os.environ.get("APPDATA", ""), resolve, "Support"),
+                 os.path.join(os.environ.get("PROGRAMDATA", ""), resolve)]
+        roots = [os.path.join(r, "Fusion", "Scripts") for r in roots]
     else:
-        root = "~/.local/share/DaVinciResolve/Fusion/Scripts"
-    return os.path.join(os.path.expanduser(root), "Utility")
+        roots = ["~/.local/share/DaVinciResolve/Fusion/Scripts", "/opt/resolve/Fusion/Scripts"]
+    folders = [os.path.join(os.path.expanduser(r), "Utility") for r in roots]
+    return next((f for f in folders if _has_helper(f)), folders[0])
 
 
 def _run():

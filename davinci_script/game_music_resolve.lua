@@ -75,9 +75,10 @@ local function file_size(path)
   return size
 end
 
-local function quote(arg)
+local function quote(arg, windows)
   arg = tostring(arg)
-  if WINDOWS then
+  if windows == nil then windows = WINDOWS end
+  if windows then
     return '"' .. arg:gsub('(\\*)"', '%1%1\\"'):gsub("(\\+)$", "%1%1") .. '"'
   end
   return "'" .. arg:gsub("'", "'\\''") .. "'"
@@ -514,13 +515,90 @@ end
 
 -- The engine ----------------------------------------------------------------------------------
 
-function M.run_engine(engine, args)
+-- The engine's arguments: free text as --opt=VALUE and the clip after "--", so a prompt such
+-- as "-6 dB music" or a clip named "-take 2.mov" is never read as an option.
+function M.engine_args(source, prompt, out, target, os_name)
+  local base = out:sub(1, -5)
+  local args = { "add", "--json", "--prompt=" .. prompt, "--output=" .. out,
+    "--stem=" .. base .. ".wav" }
+  if os_name == "Linux" then args[#args + 1] = "--pcm-mov=" .. base .. " pcm.mov" end
+  if target.path and target.start then
+    args[#args + 1] = "--start=" .. target.start .. "f"
+    args[#args + 1] = "--end=" .. target.finish .. "f"
+    if target.fps then args[#args + 1] = "--fps=" .. fps_text(target.fps) end
+  end
+  args[#args + 1] = "--"
+  args[#args + 1] = source
+  return args
+end
+
+-- Command lines ------------------------------------------------------------------------------
+-- io.popen always goes through a shell. POSIX sh takes single-quoted words literally. cmd.exe
+-- has no quoting that stops %VAR% expansion (and mangles " and non-ANSI text), so on Windows
+-- only the engine and a file holding the arguments as JSON are on the line: clip names,
+-- prompts and folders never meet cmd.exe.
+
+local function json_encode_strings(list_of)
+  local out = {}
+  for i, a in ipairs(list_of) do
+    out[i] = '"' .. tostring(a):gsub('[%c"\\]', function(c)
+      if c == '"' then return '\\"' elseif c == "\\" then return "\\\\" end
+      return string.format("\\u%04x", c:byte())
+    end) .. '"'
+  end
+  return "[" .. table.concat(out, ",") .. "]"
+end
+M.json_encode_strings = json_encode_strings
+
+-- Text cmd.exe passes through unchanged inside double quotes.
+function M.cmd_safe(text)
+  return not text:find('[%%"!\128-\255%c]')
+end
+
+-- The shell command for ``engine`` + ``args``; on Windows also the arguments file to write
+-- (and remove afterwards). ``folders`` are places for that file, the first cmd-safe one used.
+function M.command_line(engine, args, windows, folders)
   local parts = {}
-  for _, a in ipairs(engine) do parts[#parts + 1] = quote(a) end
-  for _, a in ipairs(args) do parts[#parts + 1] = quote(a) end
-  local cmd = table.concat(parts, " ") .. " 2>&1"
+  if not windows then
+    for _, a in ipairs(engine) do parts[#parts + 1] = quote(a, false) end
+    for _, a in ipairs(args) do parts[#parts + 1] = quote(a, false) end
+    return table.concat(parts, " ") .. " 2>&1", nil
+  end
+  for _, a in ipairs(engine) do
+    if not M.cmd_safe(a) then
+      stop("cannot start the engine from " .. a .. ": its path has characters Windows' shell " ..
+        "rewrites (%, \", !, or non-ASCII) - reinstall it in a plain folder")
+    end
+    parts[#parts + 1] = quote(a, true)
+  end
+  local file
+  for _, folder in ipairs(folders) do
+    if folder and folder ~= "" and M.cmd_safe(folder) then
+      local name = "game-music-args-" .. tostring(os.time()) .. "-" ..
+        tostring(math.random(1e6)) .. ".json"
+      file = folder .. ((folder:sub(-1) == "\\" or folder:sub(-1) == "/") and "" or "\\") .. name
+      break
+    end
+  end
+  if not file then
+    stop("no folder for the engine's arguments whose name Windows' shell leaves alone " ..
+      "(set TEMP to a plain folder such as C:\\Temp)")
+  end
+  parts[#parts + 1] = "--args-file"
+  parts[#parts + 1] = quote(file, true)
   -- cmd.exe strips one pair of outer quotes from the whole line.
-  if WINDOWS then cmd = '"' .. cmd .. '"' end
+  return '"' .. table.concat(parts, " ") .. ' 2>&1"', file, json_encode_strings(args)
+end
+
+function M.run_engine(engine, args)
+  local cmd, file, content = M.command_line(engine, args, WINDOWS,
+    { os.getenv("TEMP"), os.getenv("TMP"), os.getenv("LOCALAPPDATA") })
+  if file then
+    local f = io.open(file, "wb")
+    if not f then stop("cannot write the engine's arguments to " .. file) end
+    f:write(content)
+    f:close()
+  end
   local p = io.popen(cmd, "r")
   if not p then stop("cannot start the game-music engine - run install.py again") end
   local done, failed, last = nil, nil, nil
@@ -544,6 +622,7 @@ function M.run_engine(engine, args)
     end
   end
   p:close()
+  if file then os.remove(file) end
   if failed then
     stop("the engine failed (" .. tostring(failed.code) .. "): " .. tostring(failed.message))
   end
@@ -696,21 +775,7 @@ function M.run(resolve, fusion, bmd, script_dir)
       source = M.render_range(resolve, project, target, work, bmd)
     end
     local out = unique(out_dir, clean_name(target.name) .. " (game music)", ".mp4")
-    local base = out:sub(1, -5)
-    local args = { "add", source, "--json", "-p", prompt, "-o", out, "--stem", base .. ".wav" }
-    if OS == "Linux" then
-      args[#args + 1] = "--pcm-mov"
-      args[#args + 1] = base .. " pcm.mov"
-    end
-    if target.path and target.start then
-      for _, a in ipairs({ "--start", target.start .. "f", "--end", target.finish .. "f" }) do
-        args[#args + 1] = a
-      end
-      if target.fps then
-        args[#args + 1] = "--fps"
-        args[#args + 1] = fps_text(target.fps)
-      end
-    end
+    local args = M.engine_args(source, prompt, out, target, OS)
     say("sending " .. basename(source) .. " to the engine")
     local done = M.run_engine(engine, args)
     done.output = done.output or out

@@ -330,6 +330,20 @@ def render_range(resolve, project, target: Target, folder: str) -> str:
 
 # --- the engine ----------------------------------------------------------------------------
 
+def engine_args(source, prompt, out, target, platform) -> list:
+    """The engine's arguments: free text as --opt=VALUE and the clip after "--", so a prompt
+    such as "-6 dB music" or a clip named "-take 2.mov" is never read as an option."""
+    base = os.path.splitext(out)[0]
+    args = ["add", "--json", "--prompt=" + prompt, "--output=" + out, "--stem=" + base + ".wav"]
+    if platform.startswith("linux"):  # Resolve on Linux has no AAC decoder: a PCM copy too
+        args.append("--pcm-mov=" + base + " pcm.mov")
+    if target.path and target.start is not None:
+        args += [f"--start={target.start}f", f"--end={target.end}f"]
+        if target.fps:
+            args.append("--fps=" + _fps_text(target.fps))
+    return [*args, "--", source]
+
+
 def run_engine(engine, args) -> dict:
     """Run ``engine + args`` and follow its JSON-line events; return the done event."""
     cmd = list(engine) + list(args)
@@ -524,15 +538,7 @@ def run(resolve, fusion=None, bmd=None, script_dir=None) -> bool:
         source = target.path or rendered
         stem = _clean_name(target.name) + " (game music)"
         out = _unique(out_dir, stem, ".mp4")
-        base = os.path.splitext(out)[0]
-        args = ["add", source, "--json", "-p", prompt, "-o", out, "--stem", base + ".wav"]
-        linux = sys.platform.startswith("linux")
-        if linux:
-            args += ["--pcm-mov", base + " pcm.mov"]
-        if target.path and target.start is not None:
-            args += ["--start", f"{target.start}f", "--end", f"{target.end}f"]
-            if target.fps:
-                args += ["--fps", _fps_text(target.fps)]
+        args = engine_args(source, prompt, out, target, sys.platform)
         _say(f"sending {os.path.basename(source)} to the engine")
         done = run_engine(engine, args)
     finally:
@@ -556,7 +562,7 @@ def run(resolve, fusion=None, bmd=None, script_dir=None) -> bool:
         raise Stop(f"Resolve could not import {output} (the file is there - drag it in by hand)")
     if config.get("place_on_timeline"):
         # On Linux Resolve cannot decode AAC: place the PCM variant when there is one.
-        want = done.get("pcm_mov") if linux else output
+        want = done.get("pcm_mov") if sys.platform.startswith("linux") else output
         chosen = [i for i in items if i.GetClipProperty("File Path") == want] or items[:1]
         if not place_on_timeline(pool, project.GetCurrentTimeline(), chosen[0], target.record):
             _say("imported, but could not place it on the timeline")

@@ -104,17 +104,19 @@ def wait_complete(path: str, *, settle: float = 1.0, remux_grace: float = 2.0,
 
 
 def engine_command(engine: Sequence[str], path: str, settings: JobSettings) -> list[str]:
-    cmd = [*engine, "add", path, "--json"]
+    # Free text goes as --opt=VALUE and the path after "--": a prompt such as "-6 dB music"
+    # or a file named "-take 2.mkv" is then never read as an option.
+    cmd = [*engine, "add", "--json"]
     if settings.prompt.strip():
-        cmd += ["-p", settings.prompt.strip()]
+        cmd.append("--prompt=" + settings.prompt.strip())
     if settings.style:
-        cmd += ["--style", settings.style]
+        cmd.append("--style=" + settings.style)
     if settings.backend:
-        cmd += ["--backend", settings.backend]
+        cmd.append("--backend=" + settings.backend)
     if settings.output_dir.strip():
         # A trailing separator makes the engine treat it as a folder even if it is new.
-        cmd += ["-o", os.path.join(settings.output_dir.strip(), "")]
-    return cmd
+        cmd.append("--output=" + os.path.join(settings.output_dir.strip(), ""))
+    return [*cmd, "--", path]
 
 
 def _popen_flags() -> dict[str, object]:

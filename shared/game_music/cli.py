@@ -335,8 +335,30 @@ def _on_sigterm(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+def _args_from_file(argv: list[str]) -> list[str]:
+    """``--args-file FILE`` first: the arguments are the JSON list of strings in FILE (UTF-8).
+    Hosts whose only way to start a process is a shell (Resolve's Lua on Windows: cmd.exe
+    rewrites %VAR% and mangles quotes whatever the quoting) put clip names and prompts there."""
+    if not argv or not (argv[0] == "--args-file" or argv[0].startswith("--args-file=")):
+        return argv
+    name, rest = (argv[0].split("=", 1)[1], argv[1:]) if "=" in argv[0] else (
+        (argv[1], argv[2:]) if len(argv) > 1 else ("", []))
+    try:
+        loaded = json.loads(Path(name).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"cannot read the arguments file {name!r}: {exc}") from None
+    if not isinstance(loaded, list) or not all(isinstance(a, str) for a in loaded):
+        raise UsageError(f"the arguments file {name!r} is not a JSON list of strings")
+    return [*loaded, *rest]
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
+    try:
+        argv = _args_from_file(list(sys.argv[1:] if argv is None else argv))
+    except UsageError as exc:
+        print(f"game-music: error: {exc.message} [{exc.code}]", file=sys.stderr)
+        return exc.exit_code
     args = parser.parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING,

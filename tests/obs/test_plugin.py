@@ -115,8 +115,8 @@ def test_engine_command_and_config(tmp_path: Path) -> None:
     settings = mod.JobSettings(prompt=" calm lofi ", style="lofi", backend="local",
                                output_dir=str(tmp_path / "out"))
     cmd = mod.engine_command(["gm"], "/r/a.mkv", settings)
-    assert cmd == ["gm", "add", "/r/a.mkv", "--json", "-p", "calm lofi", "--style", "lofi",
-                   "--backend", "local", "-o", str(tmp_path / "out") + "/"]
+    assert cmd == ["gm", "add", "--json", "--prompt=calm lofi", "--style=lofi",
+                   "--backend=local", "--output=" + str(tmp_path / "out") + "/", "--", "/r/a.mkv"]
 
 
 # --- the script itself, with a stand-in obspython ---------------------------------------------

@@ -6,7 +6,6 @@ import contextlib
 import io
 import json
 import os
-import runpy
 import shutil
 import subprocess
 import sys
@@ -88,17 +87,23 @@ class Session:
         assert name in self.host.menu_entries(self.scripts), f"{name} is not in the menu"
         path = self.utility / name
         lines: list[str] = []
-        if lang == "py":
-            out = io.StringIO()
-            with contextlib.redirect_stdout(out):
-                runpy.run_path(str(path), init_globals={
-                    "resolve": self.resolve, "fusion": self.resolve.fusion,
-                    "bmd": self.resolve.bmd, "app": self.resolve.fusion})
-            lines = out.getvalue().splitlines()
-        else:
-            lua = LuaHost(lines.append)
-            lua.run_file(path, Resolve=lambda: self.resolve, fusion=self.resolve.fusion,
-                         fu=self.resolve.fusion, bmd=self.resolve.bmd)
+        # As Resolve runs a menu script: its source in fresh globals, no __file__, from a
+        # working directory that is not the script's folder.
+        elsewhere = self.tmp / "cwd"
+        elsewhere.mkdir(exist_ok=True)
+        with contextlib.chdir(elsewhere):
+            if lang == "py":
+                out = io.StringIO()
+                code = compile(path.read_bytes(), name, "exec")
+                with contextlib.redirect_stdout(out):
+                    exec(code, {"__name__": "__main__", "resolve": self.resolve,  # noqa: S102
+                                "fusion": self.resolve.fusion, "bmd": self.resolve.bmd,
+                                "app": self.resolve.fusion})
+                lines = out.getvalue().splitlines()
+            else:
+                lua = LuaHost(lines.append)
+                lua.run_file(path, Resolve=lambda: self.resolve, fusion=self.resolve.fusion,
+                             fu=self.resolve.fusion, bmd=self.resolve.bmd)
         # Nothing outlives the script: no render still running, no job left behind.
         assert not self.project.IsRenderingInProgress()
         return lines

@@ -1,8 +1,8 @@
 """A stand-in for ``python -m game_music`` that speaks the same JSON lines (Contract 2).
 
-It records its arguments (env ``FAKE_ENGINE_LOG``, one JSON line per run), copies the input to
-the output (and the PCM variant), writes a short silent WAV stem, and fails with the code in
-env ``FAKE_ENGINE_FAIL`` when set. Standard library only, so it starts fast.
+It parses its arguments with the engine's own parser, records them (env ``FAKE_ENGINE_LOG``,
+one JSON line per run), copies the input to the output (and the PCM variant), writes a short
+silent WAV stem, and fails with the code in env ``FAKE_ENGINE_FAIL`` when set.
 """
 
 import json
@@ -10,6 +10,8 @@ import os
 import shutil
 import sys
 import wave
+
+from game_music.cli import _args_from_file, build_parser
 
 
 def emit(**event):
@@ -20,17 +22,12 @@ def main(argv):
     if os.environ.get("FAKE_ENGINE_LOG"):
         with open(os.environ["FAKE_ENGINE_LOG"], "a", encoding="utf-8") as fh:
             fh.write(json.dumps(argv) + "\n")
-    assert argv[0] == "add" and "--json" in argv
-    src = argv[1]
-    opts = {}
-    i = 2
-    while i < len(argv):
-        if argv[i] == "--json":
-            i += 1
-            continue
-        opts[argv[i]] = argv[i + 1]
-        i += 2
-    out = os.path.abspath(opts["-o"])
+    # The engine's own parser, so an entry's command line is read exactly as the engine reads it.
+    args = build_parser().parse_args(_args_from_file(argv))
+    assert args.command == "add" and args.json
+    src = args.inputs[0]
+    opts = {k: str(v) for k, v in (("--stem", args.stem), ("--pcm-mov", args.pcm_mov)) if v}
+    out = os.path.abspath(args.output)
     emit(event="start", input=os.path.abspath(src), output=out, backend="local")
     fail = os.environ.get("FAKE_ENGINE_FAIL")
     if fail:

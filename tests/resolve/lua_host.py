@@ -89,10 +89,14 @@ class LuaHost:
         setattr(handle, str(key), self.to_py(value))
 
     def run_file(self, path: Path, **globals_: Any) -> None:
+        """Run the file's source as a chunk that does not name its file (as a host that reads
+        the script and runs the text may): the entry must find its folder some other way."""
         g = self.lua.globals()
         for name, value in globals_.items():
             g[name] = self.to_lua(value)
-        g.dofile(str(path))
+        chunk = g.loadstring(path.read_bytes(), "=" + path.stem)
+        assert chunk is not None, f"{path.name} does not compile"
+        chunk()
 
 
 def _is_object(value: Any) -> bool:

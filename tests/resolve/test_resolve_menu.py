@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from game_music.cli import build_parser
 from game_music.media.ffmpeg import run_ffmpeg
 from game_music.media.probe import probe
 
@@ -21,8 +22,20 @@ PREFIX = "Add Game Music: "
 LINUX = sys.platform.startswith("linux")
 
 
+_DEST = {"-o": "output", "-p": "prompt", "--start": "start", "--end": "end", "--fps": "fps",
+         "--stem": "stem", "--pcm-mov": "pcm_mov"}
+
+
 def _opt(argv: list[str], flag: str) -> str | None:
-    return argv[argv.index(flag) + 1] if flag in argv else None
+    """The value the engine's own parser reads for ``flag`` (however the entry spelled it)."""
+    value = getattr(build_parser().parse_args(argv), _DEST[flag])
+    if value is None:
+        return None
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _src(argv: list[str]) -> str:
+    return build_parser().parse_args(argv).inputs[0]
 
 
 def _failure(lines: list[str]) -> str:
@@ -50,7 +63,7 @@ def test_timeline_clip_goes_to_engine_and_back_into_the_bin(session_factory, ver
 
     assert lines[-1].startswith(PREFIX + "done"), lines
     (argv,) = s.engine_calls()
-    assert argv[1] == str(s.clip)                      # the source file, no render
+    assert _src(argv) == str(s.clip)                      # the source file, no render
     assert (_opt(argv, "--start"), _opt(argv, "--end"), _opt(argv, "--fps")) == \
         ("6f", "60f", "24")
     out = Path(_opt(argv, "-o"))
@@ -109,7 +122,7 @@ def test_media_pool_selection_with_clip_marks(session_factory, version, edition,
     assert lines[-1].startswith(PREFIX + "done"), lines
     argv = s.engine_calls()[-1]
     assert _opt(argv, "-p") == "lofi study beats"       # no dialog, or its pre-filled text
-    assert argv[1] == str(s.clip)
+    assert _src(argv) == str(s.clip)
     assert (_opt(argv, "--start"), _opt(argv, "--end")) == ("12f", "36f")
 
 
@@ -135,7 +148,7 @@ def test_title_clip_is_rendered_first(session_factory, version, edition, lang):
     assert lines[-1].startswith(PREFIX + "done"), lines
     assert rendered_ranges == [(86400 + 12, 86400 + 23)]  # absolute, inclusive
     (argv,) = s.engine_calls()
-    rendered = Path(argv[1])
+    rendered = Path(_src(argv))
     # Linux: MOV/PCM (no AAC there); elsewhere MP4/H.264.
     assert rendered.suffix == (".mov" if LINUX else ".mp4")
     assert "--start" not in argv                       # the render is the range

@@ -18,8 +18,8 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
-from pathlib import Path
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
 SCRIPT = "game_music_obs.py"
 FILES = (SCRIPT, "game_music_obs_worker.py")
@@ -33,22 +33,34 @@ Check = tuple[str, bool, str]
 
 # --- where things are --------------------------------------------------------------------------
 
-def candidate_config_dirs() -> list[Path]:
-    """OBS config folders for this platform, most likely first (Contract 5)."""
-    if sys.platform == "win32":
-        appdata = os.environ.get("APPDATA")
-        return [Path(appdata) / "obs-studio"] if appdata else []
-    if sys.platform == "darwin":
-        return [Path.home() / "Library" / "Application Support" / "obs-studio"]
-    xdg = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return [Path(xdg) / "obs-studio", FLATPAK.expanduser()]
+def candidate_config_dirs(platform: str = sys.platform, env: Mapping[str, str] | None = None,
+                          home: str | None = None) -> list[PurePath]:
+    """OBS config folders for ``platform``, most likely first (Contract 5). The platform, the
+    environment and the home folder can be given, so every OS's layout is testable anywhere."""
+    env = os.environ if env is None else env
+    kind = path_type(platform)
+    home_dir = kind(home if home is not None else Path.home())
+    if platform == "win32":
+        appdata = env.get("APPDATA")
+        return [kind(appdata) / "obs-studio"] if appdata else []
+    if platform == "darwin":
+        return [home_dir / "Library" / "Application Support" / "obs-studio"]
+    xdg = env.get("XDG_CONFIG_HOME") or str(home_dir / ".config")
+    return [kind(xdg) / "obs-studio", home_dir / FLATPAK.relative_to("~")]
+
+
+def path_type(platform: str) -> type[PurePath]:
+    """Real paths on this machine's own platform, pure ones of the right flavour otherwise."""
+    if platform == sys.platform:
+        return Path
+    return PureWindowsPath if platform == "win32" else PurePosixPath
 
 
 def find_config_dir() -> Path | None:
     """The OBS config folder in use: the first candidate holding a ``global.ini``."""
     for path in candidate_config_dirs():
-        if (path / "global.ini").is_file():
-            return path
+        if (Path(path) / "global.ini").is_file():
+            return Path(path)
     return None
 
 

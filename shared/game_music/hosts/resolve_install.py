@@ -13,8 +13,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
-from pathlib import Path
+from collections.abc import Callable, Mapping
+from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
 MENU_FILES = ("Add Game Music.py", "Add Game Music.lua")
 # source name in davinci_script/ -> installed name
@@ -27,29 +27,69 @@ CONFIG_NAME = "game_music_resolve.json"
 USER_KEYS = ("default_prompt", "output_dir", "place_on_timeline")
 
 
-def _resolve_base() -> Path:
-    """The per-user Resolve support folder whose ``Fusion/Scripts`` holds menu scripts."""
-    if sys.platform == "win32":
-        appdata = os.environ.get("APPDATA") or str(Path.home() / "AppData" / "Roaming")
-        return Path(appdata) / "Blackmagic Design" / "DaVinci Resolve" / "Support"
-    if sys.platform == "darwin":
-        return (Path.home() / "Library" / "Application Support" / "Blackmagic Design"
+def _resolve_base(platform: str = sys.platform, env: Mapping[str, str] | None = None,
+                  home: str | None = None) -> PurePath:
+    """The per-user Resolve support folder whose ``Fusion/Scripts`` holds menu scripts (the
+    platform, environment and home can be given: every OS's layout is testable anywhere)."""
+    env = os.environ if env is None else env
+    kind: type[PurePath] = Path if platform == sys.platform else (
+        PureWindowsPath if platform == "win32" else PurePosixPath)
+    home_dir = kind(home if home is not None else Path.home())
+    if platform == "win32":
+        appdata = env.get("APPDATA") or str(home_dir / "AppData" / "Roaming")
+        return kind(appdata) / "Blackmagic Design" / "DaVinci Resolve" / "Support"
+    if platform == "darwin":
+        return (home_dir / "Library" / "Application Support" / "Blackmagic Design"
                 / "DaVinci Resolve")
-    return Path.home() / ".local" / "share" / "DaVinciResolve"
+    return home_dir / ".local" / "share" / "DaVinciResolve"
 
 
-def default_scripts_dir() -> Path:
-    """Contract 5: the per-user Scripts folder for this OS (it may not exist yet)."""
-    return _resolve_base() / "Fusion" / "Scripts"
+def default_scripts_dir(platform: str = sys.platform, env: Mapping[str, str] | None = None,
+                        home: str | None = None) -> PurePath:
+    """Contract 5: the per-user Scripts folder for ``platform`` (it may not exist yet)."""
+    return _resolve_base(platform, env, home) / "Fusion" / "Scripts"
 
 
 def find_scripts_dir() -> Path | None:
     """The per-user Scripts folder when Resolve has been run as this user, else None."""
-    return default_scripts_dir() if _resolve_base().is_dir() else None
+    return Path(default_scripts_dir()) if Path(_resolve_base()).is_dir() else None
 
 
-def _expected(engine: list[str], source_dir: Path) -> dict[str, bytes]:
-    files = {name: (source_dir / name).read_bytes() for name in MENU_FILES}
+# The line of each menu entry that the installer fills in with the folder it installs into:
+# Resolve runs menu scripts without ``__file__``, so the entry cannot find its helper otherwise.
+_PLACE_LINES = {
+    "Add Game Music.py": (b"INSTALLED_IN = None", "INSTALLED_IN = {}"),
+    "Add Game Music.lua": (b"local INSTALLED_IN = nil", "local INSTALLED_IN = {}"),
+}
+
+
+def _python_string(text: str) -> str:
+    return json.dumps(text)  # ASCII-only with \u escapes: a valid Python literal too
+
+
+def _lua_string(text: str) -> str:
+    """A Lua 5.1 string literal of ``text``'s UTF-8 bytes (decimal escapes, no \\u)."""
+    out = []
+    for b in text.encode("utf-8"):
+        ch = chr(b)
+        out.append(ch if 32 <= b < 127 and ch not in '"\\' else f"\\{b:03d}")
+    return '"' + "".join(out) + '"'
+
+
+def placed(name: str, data: bytes, folder: Path) -> bytes:
+    """``data`` of the menu entry ``name`` with the folder it is installed into written in."""
+    if name not in _PLACE_LINES:
+        return data
+    marker, line = _PLACE_LINES[name]
+    literal = (_lua_string if name.endswith(".lua") else _python_string)(str(folder))
+    if marker not in data:
+        raise OSError(f"{name} has no line {marker.decode().strip()!r} to record its folder in")
+    return data.replace(marker, line.format(literal).encode("utf-8"), 1)
+
+
+def _expected(engine: list[str], source_dir: Path, utility: Path) -> dict[str, bytes]:
+    files = {name: placed(name, (source_dir / name).read_bytes(), utility.absolute())
+             for name in MENU_FILES}
     for src, dst in HELPERS.items():
         files[dst] = (source_dir / src).read_bytes()
     return files
@@ -112,7 +152,7 @@ def install(
             f"Resolve: nothing to remove in {utility}")
         return True
     try:
-        files = _expected(engine, Path(source_dir))
+        files = _expected(engine, Path(source_dir), utility)
     except OSError as exc:
         log(f"Resolve: the menu scripts are missing from {source_dir}: {exc.strerror or exc}")
         return False

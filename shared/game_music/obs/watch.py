@@ -226,16 +226,17 @@ class Watcher:
 
     def _command(self, path: Path) -> list[str]:
         o = self.options
-        cmd = [*self.engine, "add", str(path), "--json"]
+        # Free text as --opt=VALUE, the path after "--": see the OBS script's worker.
+        cmd = [*self.engine, "add", "--json"]
         if o.prompt:
-            cmd += ["-p", o.prompt]
+            cmd.append("--prompt=" + o.prompt)
         if o.style:
-            cmd += ["--style", o.style]
+            cmd.append("--style=" + o.style)
         if o.backend:
-            cmd += ["--backend", o.backend]
+            cmd.append("--backend=" + o.backend)
         if o.output:
-            cmd += ["-o", os.path.join(o.output, "")]
-        return cmd
+            cmd.append("--output=" + os.path.join(o.output, ""))
+        return [*cmd, "--", str(path)]
 
     def _process(self, path: Path) -> None:
         final = wait_complete(path, self.options.settle, self.stop)

@@ -60,12 +60,18 @@ class HumanReporter:
         self.out = Console(highlight=False, soft_wrap=True)
         self._bar: Progress | None = None
         self._task: TaskID | None = None
+        self._heading = ""
 
     def __call__(self, event: Event) -> None:
         kind = event.get("event")
         if kind == "start":
-            self.err.print(f"[bold]{event['input']}[/] -> {event['output']}", markup=True)
-            if self.err.is_terminal:
+            # Shown once the job gets going: a missing or unreadable input gets its error line
+            # alone, not a promise of an output first.
+            self._heading = f"[bold]{event['input']}[/] -> {event['output']}"
+        elif kind in ("progress", "done") and self._heading:
+            self.err.print(self._heading, markup=True)
+            self._heading = ""
+            if self.err.is_terminal and kind == "progress":
                 self._bar = Progress(
                     TextColumn("{task.description:<14}"), BarColumn(),
                     TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
@@ -73,7 +79,7 @@ class HumanReporter:
                 )
                 self._bar.start()
                 self._task = self._bar.add_task("Starting", total=1.0)
-        elif kind == "progress" and self._bar is not None and self._task is not None:
+        if kind == "progress" and self._bar is not None and self._task is not None:
             label = _STAGE_LABEL.get(event["stage"], event["stage"])
             self._bar.update(self._task, completed=event["fraction"], description=label)
         elif kind == "done":
@@ -84,7 +90,10 @@ class HumanReporter:
                 self.err.print(f"  {note}", markup=False)
         elif kind == "error":
             self._stop()
-            print(f"game-music: error: {event['message']} [{event['code']}]", file=sys.stderr)
+            self._heading = ""
+            if event["code"] != "cancelled":  # the command says "interrupted" once, at the end
+                print(f"game-music: error: {event['message']} [{event['code']}]",
+                      file=sys.stderr)
 
     def _stop(self) -> None:
         if self._bar is not None:

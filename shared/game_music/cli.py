@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 import json
 import logging
+import math
 import os
+import re
 import signal
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 # The engine runs its parallel work in processes (a forked child, several ffmpeg); BLAS
 # threads on top of that only spin and steal the cores (numpy reads this when it loads).
@@ -36,16 +39,48 @@ DEFAULT_JOBS = 2
 
 
 def _time_arg(text: str) -> str:
-    # Validated later against the input's fps; keep the text ("12.5", "1:02.5" or "300f").
+    # Kept as text ("12.5", "1:02.5", "1:02:03" or "300f"): frames need the input's fps.
     t = text.strip().lower()
     try:
-        if t.endswith("f"):
-            int(t[:-1])
-        else:
-            _seconds(t)
+        value = float(int(t[:-1])) if t.endswith("f") else _seconds(t)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a time or frame number: {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"not a time (seconds, m:ss or h:mm:ss) or a frame number like 300f: {text!r}"
+        ) from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"a time before the start of the video: {text!r}")
     return t
+
+
+def _track_arg(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        n = 0
+    if not 1 <= n <= 64:
+        raise argparse.ArgumentTypeError(f"not an audio track number (1, 2, ...): {text!r}")
+    return n
+
+
+def _voice_track_arg(text: str) -> int:
+    return 0 if text.strip().lower() in ("0", "none", "no") else _track_arg(text)
+
+
+def _end_arg(text: str) -> str:
+    t = _time_arg(text)
+    if (float(int(t[:-1])) if t.endswith("f") else _seconds(t)) <= 0:
+        raise argparse.ArgumentTypeError(f"the end must be after the video's start: {text!r}")
+    return t
+
+
+def _fps_arg(text: str) -> float:
+    try:
+        fps = float(text)
+    except ValueError:
+        fps = math.nan
+    if not (0 < fps <= 1000):  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(f"not a frame rate: {text!r}")
+    return fps
 
 
 def _jobs_arg(text: str) -> int:
@@ -59,10 +94,18 @@ def _jobs_arg(text: str) -> int:
 
 
 def _seconds(text: str) -> float:
+    """Seconds from "12.5", "1:02.5" or "1:02:03.5"; ValueError for anything else."""
     parts = text.split(":")
+    if len(parts) > 3 or any(not p.strip() for p in parts):
+        raise ValueError(text)
+    values = [float(p) for p in parts]
+    if not all(math.isfinite(v) for v in values) or any(v >= 60 for v in values[1:]):
+        raise ValueError(text)  # "1:75" is no time
+    if len(values) > 1 and any(v < 0 for v in values):
+        raise ValueError(text)
     value = 0.0
-    for p in parts:
-        value = value * 60 + float(p)
+    for v in values:
+        value = value * 60 + v
     return value
 
 
@@ -72,8 +115,38 @@ def _range_to_seconds(text: str | None, fps: float) -> float | None:
     return int(text[:-1]) / fps if text.endswith("f") else _seconds(text)
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with a "did you mean" line for a mistyped command or option (Python 3.14's
+    ``suggest_on_error`` does this for commands only, and only there)."""
+
+    def error(self, message: str) -> NoReturn:
+        # One line with the stable code, like every other error (no usage block: --help).
+        where = self.prog.removeprefix("game-music").strip()
+        self.exit(UsageError.exit_code, f"game-music: error: {where + ': ' if where else ''}"
+                  f"{message}{self._suggestion(message)} [{UsageError.code}]\n")
+
+    def _suggestion(self, message: str) -> str:
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            options = re.findall(r"'([^']*)'", choice.group(2)) or [
+                c.strip() for c in choice.group(2).split(",")]
+            close = difflib.get_close_matches(choice.group(1), options, n=1, cutoff=0.5)
+            return f" - did you mean {close[0]!r}?" if close else ""
+        unknown = re.search(r"unrecognized arguments: (\S+)", message)
+        if unknown and unknown.group(1).startswith("--"):
+            word = unknown.group(1).split("=", 1)[0]
+            known = [o for a in self._actions for o in a.option_strings]
+            for action in self._actions:  # the subcommand's options: they were not matched
+                if isinstance(action, argparse._SubParsersAction):
+                    for sub in action.choices.values():
+                        known += [o for a in sub._actions for o in a.option_strings]
+            close = difflib.get_close_matches(word, set(known), n=1, cutoff=0.6)
+            return f" - did you mean {close[0]}?" if close else ""
+        return ""
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="game-music",
         description="Add original, royalty-free video-game-style music to gameplay videos.",
     )
@@ -107,10 +180,17 @@ def build_parser() -> argparse.ArgumentParser:
     bat.add_argument("--wait", type=float, default=DEFAULT_WAIT_S, metavar="SECONDS",
                      help="how long to wait for a file still being written "
                           f"(default {DEFAULT_WAIT_S:.0f})")
+    trk = add.add_argument_group("audio tracks (default: OBS's convention, 1 = mix, 2 = mic)")
+    trk.add_argument("--game-track", type=_track_arg, metavar="N",
+                     help="the audio track the music is mixed with (1 = the first)")
+    trk.add_argument("--voice-track", type=_voice_track_arg, metavar="N",
+                     help="the track with your voice, which the music ducks under; 0 or none: "
+                          "no separate voice track")
     rng = add.add_argument_group("source range (e.g. from an editor)")
     rng.add_argument("--start", type=_time_arg, help="start: seconds, m:ss, or frames like 300f")
-    rng.add_argument("--end", type=_time_arg, help="end: seconds, m:ss, or frames like 900f")
-    rng.add_argument("--fps", type=float, help="frame rate for frame numbers (default: input's)")
+    rng.add_argument("--end", type=_end_arg, help="end: seconds, m:ss, or frames like 900f")
+    rng.add_argument("--fps", type=_fps_arg,
+                     help="frame rate for frame numbers (default: input's)")
     extra = add.add_argument_group("extra outputs")
     extra.add_argument("--stem", type=Path, metavar="WAV", help="also write the music alone")
     extra.add_argument("--pcm-mov", type=Path, metavar="MOV",
@@ -225,6 +305,8 @@ def cmd_add(args: argparse.Namespace) -> int:
             soundfont=soundfont.expanduser().absolute() if soundfont else None,
             accents=not getattr(args, "no_accents", False),
             report=report,
+            game_track=getattr(args, "game_track", None),
+            voice_track=getattr(args, "voice_track", None),
         )
         if args.start or args.end:
             options = _with_range(options, inp, args)
@@ -359,7 +441,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as exc:
         print(f"game-music: error: {exc.message} [{exc.code}]", file=sys.stderr)
         return exc.exit_code
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, --version, or a usage error already printed
+        return stop.code if isinstance(stop.code, int) else 0
     logging.basicConfig(
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="game-music: %(message)s", stream=sys.stderr,

@@ -31,6 +31,7 @@ from ._errors import (
     InputNotFound,
     InternalError,
     OutputNotWritable,
+    UsageError,
 )
 from .backends.base import Backend, RenderOptions, RenderResult
 from .events import Emit, Progress, done_event, error_event, start_event
@@ -67,7 +68,27 @@ def resolve_output(input_path: Path, output_arg: str | None, *, preview: bool = 
     out = Path(output_arg).expanduser()
     if output_arg.endswith(("/", os.sep)) or out.is_dir():
         return default_output(input_path, out, preview=preview)
-    return out
+    return mp4_name(out)
+
+
+# Names that promise another kind of file than the MP4 game-music writes.
+_OTHER_MEDIA = frozenset({
+    ".mkv", ".mov", ".avi", ".webm", ".flv", ".ts", ".m2ts", ".mts", ".wmv", ".mpg", ".mpeg",
+    ".3gp", ".ogv", ".gif", ".wav", ".mp3", ".aac", ".m4a", ".flac", ".ogg", ".opus",
+})
+
+
+def mp4_name(out: Path) -> Path:
+    """The output is MP4 (Contract 4): ``.mp4``/``.m4v`` names are kept, a name without that
+    extension gets ``.mp4`` appended ("final" -> "final.mp4", "take.v2" -> "take.v2.mp4"), and
+    a name that promises another format ("clip.mkv") is refused rather than given MP4 data."""
+    suffix = out.suffix.lower()
+    if suffix in (".mp4", ".m4v"):
+        return out
+    if suffix in _OTHER_MEDIA:
+        raise UsageError(f"-o {out.name}: game-music writes MP4 video; name the output "
+                         f"{out.stem}.mp4")
+    return out.with_name(out.name + ".mp4")
 
 
 def sidecar_path(output: Path) -> Path:

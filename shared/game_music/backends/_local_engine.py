@@ -71,7 +71,7 @@ def render(
     duration = end - start
     n = samples_for(duration)
     block = samples_for(BLOCK_S)
-    game_idx, voice_idx = pick_streams(media)
+    game_idx, voice_idx = pick_streams(media, options.game_track, options.voice_track)
 
     tracks = _TrackCache(
         functools.partial(_tracks, media, game_idx, voice_idx, start, duration),
@@ -169,6 +169,9 @@ def render(
         "loudness": _finite(dataclasses.asdict(report)),
         "video": {"copied": muxed.video_copied, "reason": muxed.reason},
         "range": [round(start, 3), round(end, 3)],
+        # Audio tracks used, numbered as OBS numbers them (1 = the first audio track).
+        "tracks": {"game": _track_number(media, game_idx),
+                   "voice": _track_number(media, voice_idx)},
     }
     return RenderResult(output=output, summary=summary, extra_outputs=tuple(extra),
                         report=picture)
@@ -484,6 +487,10 @@ def _write_pcm_variant(mp4: Path, final: Path) -> None:
         tmp.replace(final)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _track_number(media: MediaInfo, index: int | None) -> int | None:
+    return next((n for n, s in enumerate(media.audio, 1) if s.index == index), None)
 
 
 def _round(x: float) -> float | None:

@@ -23,6 +23,10 @@ class RenderOptions:
     soundfont: Path | None = None  # the user's SoundFont for the recorded-instrument styles
     accents: bool = True  # hits on the clip's big moments (local engine)
     report: bool = False  # also draw <output>.report.png (what the engine heard and did)
+    # Audio tracks (1-based, as OBS numbers them) for the game/mix and the voice; None picks
+    # them from names and OBS's convention, voice_track 0 means "no voice track".
+    game_track: int | None = None
+    voice_track: int | None = None
 
 
 PREVIEW_SECONDS = 20.0

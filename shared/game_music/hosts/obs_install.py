@@ -28,7 +28,7 @@ INSTALL_DIR = "game-music"
 FLATPAK = Path("~/.var/app/com.obsproject.Studio/config/obs-studio")
 
 Log = Callable[[str], None]
-Check = tuple[str, bool, str]
+Check = tuple[str, bool | None, str]  # ok None: not applicable
 
 
 # --- where things are --------------------------------------------------------------------------
@@ -377,7 +377,7 @@ def doctor_report() -> list[Check]:
     config = find_config_dir()
     if config is None:
         where = ", ".join(str(p) for p in candidate_config_dirs())
-        return [("OBS", True, f"not found ({where}); skip unless you use OBS")]
+        return [("OBS", None, f"no OBS settings for this user in {where}")]
     version = obs_version(config)
     vtext = ".".join(map(str, version)) if version else "unknown version"
     script = install_dir(config) / SCRIPT

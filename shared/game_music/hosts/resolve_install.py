@@ -185,14 +185,14 @@ def _same(path: Path, data: bytes) -> bool:
         return False
 
 
-def doctor_report() -> list[tuple[str, bool, str]]:
-    """(check, ok, detail) rows about the Resolve menu entries for ``game-music doctor``."""
-    rows: list[tuple[str, bool, str]] = []
+def doctor_report() -> list[tuple[str, bool | None, str]]:
+    """(check, ok, detail) rows about the Resolve menu entries for ``game-music doctor``; ok is
+    None when Resolve is not installed (nothing to check)."""
+    rows: list[tuple[str, bool | None, str]] = []
     root = find_scripts_dir()
     if root is None:
         # Not having Resolve is not a problem to report: many users only use OBS or the CLI.
-        rows.append(("Resolve", True,
-                     f"not found for this user ({_resolve_base()}); skip unless you use Resolve"))
+        rows.append(("Resolve", None, f"not installed for this user ({_resolve_base()})"))
         return rows
     utility = root / "Utility"
     missing = [n for n in (*MENU_FILES, *HELPERS.values(), CONFIG_NAME)

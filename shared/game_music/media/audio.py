@@ -19,7 +19,7 @@ from typing import IO
 
 import numpy as np
 
-from .._errors import Cancelled, CorruptInput, InputNotFound, InternalError
+from .._errors import Cancelled, CorruptInput, InputNotFound, InternalError, UsageError
 from .ffmpeg import drain, error_from_stderr, open_ffmpeg
 from .probe import AudioStream, MediaInfo
 
@@ -45,15 +45,20 @@ def samples_for(seconds: float) -> int:
     return max(0, int(round(seconds * SAMPLE_RATE)))
 
 
-def pick_streams(info: MediaInfo) -> tuple[int | None, int | None]:
+def pick_streams(info: MediaInfo, game_track: int | None = None,
+                 voice_track: int | None = None) -> tuple[int | None, int | None]:
     """Choose ``(game_stream_index, voice_stream_index)`` among the audio streams.
 
-    Named tracks decide first (a title or handler such as "Mic/Aux", "Voice", "Commentary" is
-    the voice). When several tracks carry no meaningful name, OBS's convention applies: track 1
-    is the full mix (game) and track 2 the microphone. A single track is always the game/mix,
-    whatever its name: it is what the viewer hears.
+    ``game_track``/``voice_track`` (1-based audio track numbers, 0 = no voice track) are the
+    user's choice and win. Otherwise named tracks decide first (a title or handler such as
+    "Mic/Aux", "Voice", "Commentary" is the voice). When several tracks carry no meaningful
+    name, OBS's convention applies: track 1 is the full mix (game) and track 2 the microphone.
+    A single track is always the game/mix, whatever its name: it is what the viewer hears.
+    Other tracks (OBS tracks 3-6) are not used.
     """
     streams = info.audio
+    if game_track is not None or voice_track is not None:
+        return _chosen_streams(info, game_track, voice_track)
     if not streams:
         return None, None
     if len(streams) == 1:
@@ -63,6 +68,27 @@ def pick_streams(info: MediaInfo) -> tuple[int | None, int | None]:
         voice = streams[1]
     game = next((s for s in streams if s is not voice), None)
     return (game.index if game else None), (voice.index if voice else None)
+
+
+def _chosen_streams(info: MediaInfo, game_track: int | None,
+                    voice_track: int | None) -> tuple[int | None, int | None]:
+    streams = info.audio
+    for flag, n in (("--game-track", game_track), ("--voice-track", voice_track)):
+        if n is not None and n > len(streams):
+            have = f"{len(streams)} audio track{'s' if len(streams) != 1 else ''}"
+            raise UsageError(f"{flag} {n}: {info.path.name} has {have}")
+    if game_track is not None and game_track == voice_track:
+        raise UsageError(f"--game-track and --voice-track are both track {game_track}")
+    auto_game, auto_voice = pick_streams(info)
+    voice = (None if voice_track == 0 else streams[voice_track - 1].index) \
+        if voice_track is not None else auto_voice
+    if game_track is not None:
+        game = streams[game_track - 1].index
+        if voice_track is None and auto_voice == game:
+            voice = None
+    else:
+        game = next((s.index for s in streams if s.index != voice), None)
+    return game, voice
 
 
 def _is_voice(stream: AudioStream) -> bool:

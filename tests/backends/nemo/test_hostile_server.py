@@ -383,3 +383,31 @@ def test_debug_credits_against_an_unreachable_api_in_a_real_process(cli: Callabl
     assert any(re.search(r"credit balance failed .*\(attempt 2 of 4\)", line) for line in err)
     _no_secrets(result.stdout, result.stderr)
 
+
+
+def test_debug_logs_of_a_real_process_mask_an_echoed_token(
+    api_server: FakeNemo, cli: Callable
+) -> None:
+    """Under --debug every library logs at DEBUG to stderr; the echoed secrets still never
+    appear there, in the traceback or on stdout."""
+    echo = {"code": 1234, "message": f"token {TOKEN} is not valid for client {CLIENT_ID}"}
+    api_server.on("GET", "/api/credits/balance/simple", json_reply(echo))
+    env = {"NEMO_API_URL": api_server.base, "NEMO_TOKEN": TOKEN, "NEMO_CLIENT_ID": CLIENT_ID}
+    status = cli("--debug", "nemo", "status", env=env)
+    credits = cli("--debug", "nemo", "credits", env=env)
+    assert status.returncode == 0 and "token *** is not valid for client ***" in status.stdout
+    assert credits.returncode == 4 and "Traceback" in credits.stderr
+    assert credits.stderr.splitlines()[-1].endswith("for client *** [backend]")
+    _no_secrets(status.stdout, status.stderr, credits.stdout, credits.stderr)
+
+
+def test_an_api_call_redirected_off_the_origin_loses_the_token(
+    nemo: NemoClient, api_server: FakeNemo, other: FakeNemo
+) -> None:
+    api_server.on("GET", "/api/credits/balance/simple",
+                  redirect(f"{other.base}/api/credits/balance/simple", status=307))
+    other.on("GET", "/api/credits/balance/simple",
+             json_reply({"code": 0, "data": {"available": 1, "frozen": 0, "total": 1}}))
+    assert nemo.credits().available == 1
+    assert api_server.requests[0].authorization == BEARER
+    assert other.requests[0].authorization is None

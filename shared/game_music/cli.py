@@ -449,6 +449,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.debug else logging.WARNING,
         format="game-music: %(message)s", stream=sys.stderr,
     )
+    from .backends.nemo._redact import MaskSecrets, format_traceback
+
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(MaskSecrets())  # no token or client id in any log line
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _on_sigterm)
     try:
@@ -457,10 +461,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("game-music: interrupted", file=sys.stderr)
         return Cancelled.exit_code
     except GameMusicError as exc:
+        if args.debug:  # detail only: the message, the code and the exit status stay
+            print(format_traceback(exc), end="", file=sys.stderr)
         if isinstance(exc, Cancelled):
             print("game-music: interrupted", file=sys.stderr)
         elif not getattr(args, "json", False) or isinstance(exc, UsageError):
             print(f"game-music: error: {exc.message} [{exc.code}]", file=sys.stderr)
-        if args.debug:
-            raise
         return exc.exit_code

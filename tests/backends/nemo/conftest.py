@@ -6,13 +6,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
+import httpx
 import pytest
 import stamina
-from nemo_fakes import ATTRIBUTION, Api, FakeClock, assert_clean
+from nemo_fakes import API, ATTRIBUTION, Api, FakeClock, assert_clean
 from pytest_httpx import HTTPXMock
 
 from game_music.backends.nemo._client import NemoClient
 from game_music.backends.nemo._settings import load_settings
+
+API_HOST = httpx.URL(API).host
 
 
 @pytest.fixture(autouse=True)
@@ -48,8 +51,9 @@ def _guard(
     caplog: pytest.LogCaptureFixture,
     capsys: pytest.CaptureFixture[str],
 ) -> Iterator[None]:
-    """After every test: attribution headers on every request, the bearer on every request but
-    the anonymous-token one, never a token in a URL, a log record or the terminal."""
+    """After every test: attribution headers on every request, the bearer on every request to
+    the API but the anonymous-token one (and on none elsewhere), never a token in a URL, a log
+    record or the terminal."""
     caplog.set_level(logging.DEBUG)
     mock: HTTPXMock | None = None
     if "httpx_mock" in request.fixturenames:
@@ -60,7 +64,10 @@ def _guard(
             for name in ATTRIBUTION:
                 assert req.headers.get(name), f"{name} missing on {req.method} {req.url}"
             assert_clean(str(req.url))
-            if req.url.path == "/api/auth/anonymous-token":
+            if req.url.host != API_HOST:  # a result link elsewhere: never any credentials
+                assert "Authorization" not in req.headers, f"bearer sent to {req.url}"
+                assert "X-Client-Id" not in req.headers
+            elif req.url.path == "/api/auth/anonymous-token":
                 assert req.headers.get("X-Client-Id")
                 assert "Authorization" not in req.headers
             else:

@@ -46,6 +46,7 @@ from game_music.backends.nemo._models import RenderJob, timeline_lines
 from game_music.backends.nemo._render import RenderTimeout, export
 from game_music.backends.nemo._settings import load_settings
 from game_music.backends.nemo._sse import TurnReader
+from game_music.media.ffmpeg import run_ffmpeg
 
 PENDING = {"success": True, "data": {"status": "pending"}}
 POLL = re.compile(re.escape(f"{API}/api/render/proxy/lambda/render_") + "[0-9a-f]+$")
@@ -461,38 +462,43 @@ def test_render_cancel_on_interrupt(api: Api, httpx_mock: HTTPXMock, client: Nem
 
 
 # --- download ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def video(tmp_path_factory: pytest.TempPathFactory) -> bytes:
+    path = tmp_path_factory.mktemp("dl") / "v.mp4"
+    run_ffmpeg(["-f", "lavfi", "-i", "testsrc=size=96x64:rate=10:duration=1",
+                "-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p", str(path)])
+    return path.read_bytes()
+
+
 def test_streamed_download_is_atomic_and_retried(
-    api: Api, httpx_mock: HTTPXMock, client: NemoClient, tmp_path: Path
+    httpx_mock: HTTPXMock, client: NemoClient, tmp_path: Path, video: bytes
 ) -> None:
     url = "https://static1.nemovideo.ai/render-result/r.mp4"
-    payload = os.urandom(200_000)
-    api.anon()
     httpx_mock.add_response(url=url, status_code=500, text="oops")
-    httpx_mock.add_response(url=url, content=payload, headers={"content-type": "video/mp4"})
+    httpx_mock.add_response(url=url, content=video, headers={"content-type": "video/mp4"})
     dest = tmp_path / "out.mp4"
     seen: list[float] = []
-    download(client, url, dest, progress=seen.append)
-    assert dest.read_bytes() == payload and seen[-1] == 1.0
+    download(client, url, dest, progress=seen.append, expected_s=1.0)
+    assert dest.read_bytes() == video and seen[-1] == 1.0
     assert [p.name for p in tmp_path.iterdir()] == ["out.mp4"]
 
 
 def test_download_falls_back_to_the_api_route(
-    api: Api, httpx_mock: HTTPXMock, client: NemoClient, tmp_path: Path
+    api: Api, httpx_mock: HTTPXMock, client: NemoClient, tmp_path: Path, video: bytes
 ) -> None:
     url = "https://static1.nemovideo.ai/render-result/r.mp4"
     api.anon()
     httpx_mock.add_response(url=url, status_code=403, text="expired link")
-    api.add("GET", "/api/render/proxy/render_1/download", content=b"\x00\x00\x00\x18ftypmp42")
+    api.add("GET", "/api/render/proxy/render_1/download", content=video)
     dest = tmp_path / "out.mp4"
     download(client, url, dest, render_id="render_1")
-    assert dest.read_bytes().endswith(b"ftypmp42")
+    assert dest.read_bytes() == video
 
 
 def test_failed_download_leaves_nothing(
-    api: Api, httpx_mock: HTTPXMock, client: NemoClient, tmp_path: Path
+    httpx_mock: HTTPXMock, client: NemoClient, tmp_path: Path
 ) -> None:
     url = "https://static1.nemovideo.ai/r.mp4"
-    api.anon()
     for _ in range(3):
         httpx_mock.add_exception(httpx.ReadError("reset"), url=url)
     with pytest.raises(NetworkError):
@@ -500,8 +506,11 @@ def test_failed_download_leaves_nothing(
     assert list(tmp_path.iterdir()) == []
 
 
-def test_token_goes_only_to_vendor_hosts(client: NemoClient) -> None:
-    assert client._trusted("https://static1.nemovideo.ai/x.mp4")
-    assert client._trusted("/api/render/proxy/1/download")
-    assert not client._trusted("https://bucket.s3.amazonaws.com/x.mp4")
-    assert not client._trusted("https://nemovideo.ai.evil.example/x.mp4")
+def test_token_goes_only_to_the_api_origin(client: NemoClient) -> None:
+    assert client.trusted("/api/render/proxy/1/download")
+    assert client.trusted("HTTPS://MEGA-API-PROD.nemovideo.ai:443/x")
+    assert not client.trusted("https://static1.nemovideo.ai/x.mp4")  # the vendor's CDN too
+    assert not client.trusted("https://mega-api-prod.nemovideo.ai:8443/x")
+    assert not client.trusted("http://mega-api-prod.nemovideo.ai/x")
+    assert not client.trusted("https://bucket.s3.amazonaws.com/x.mp4")
+    assert not client.trusted("https://nemovideo.ai.evil.example/x.mp4")

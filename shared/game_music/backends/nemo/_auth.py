@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ._models import AnonymousToken, expiry_or_default, parse_time
+from ._redact import remember
 from ._settings import NemoSettings, state_dir
 
 #: Refresh an anonymous token this long before it expires, so a job never starts on a dying one.
@@ -32,6 +33,9 @@ class Credentials:
     source: str  # where it came from, for `nemo status` (never the token itself)
     user_id: str | None = None
     expires_at: datetime | None = None
+
+    def __post_init__(self) -> None:
+        remember(self.token)  # masked from here on, wherever it is echoed
 
     @property
     def anonymous(self) -> bool:
@@ -75,14 +79,17 @@ class TokenStore:
     def client_id(self) -> str:
         """The configured id, else the one we persisted, else a new one (then persisted)."""
         if self._client_id:
+            remember(self._client_id, self._client_id[:64])
             return self._client_id[:64]
         path = self.folder / CLIENT_ID_FILE
         with contextlib.suppress(OSError):
             saved = path.read_text(encoding="utf-8").strip()
             if saved:
                 self._client_id = saved[:64]
+                remember(self._client_id)
                 return self._client_id
         self._client_id = f"game-music-{uuid.uuid4().hex}"
+        remember(self._client_id)
         write_private(path, self._client_id + "\n")
         return self._client_id
 

@@ -2,7 +2,10 @@
 
 Every request carries the three attribution headers and (except the anonymous-token call)
 the bearer token; the token only ever travels in the ``Authorization`` header, never in a URL,
-a log line or an error message. Replies come in three shapes, all tolerated:
+a log line or an error message, and only to the configured API origin (scheme, host and port
+as httpx normalises them): a result link elsewhere, or a redirect off the origin, is fetched
+without it. Plain HTTP is allowed only to this machine (a local test server).
+Replies come in three shapes, all tolerated:
 ``{code, message?, data}`` (business endpoints), ``{success, data | error}`` (render proxy),
 or a bare body (including ``{"detail": ...}`` errors).
 
@@ -17,9 +20,9 @@ Retry policy:
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import logging
-import re
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -39,7 +42,9 @@ from ..._errors import (
     NoCredits,
     RateLimited,
     UnsupportedInput,
+    UsageError,
 )
+from . import _retries
 from ._auth import Credentials, TokenStore
 from ._models import (
     AnonymousToken,
@@ -50,17 +55,22 @@ from ._models import (
     SessionState,
     UploadResult,
 )
+from ._redact import mask
 from ._settings import ATTRIBUTION, NemoSettings, load_settings
 from ._sse import TurnReader, TurnResult, TurnTimeout
 
 log = logging.getLogger("game_music.nemo")
+_retries.install()
 T = TypeVar("T")
 
 APP_NAME = "nemo_agent"
 RATE_LIMIT_WAIT_S = 30.0
 #: Longest silence we accept inside an agent turn (heartbeats normally arrive far more often).
 SSE_READ_TIMEOUT_S = 300.0
-TRUSTED_DOMAINS = ("nemovideo.ai", "nemovideo.com")
+#: A download that sends nothing for this long, or less than STALL_MIN_BYTES in this long, is
+#: stalled: it fails with a network error instead of hanging.
+DOWNLOAD_STALL_S = 60.0
+STALL_MIN_BYTES = 16 * 1024
 
 
 # --- errors the client raises besides the public ones ---------------------------------------
@@ -88,6 +98,10 @@ class _TooManyRequests(RateLimited):
     pass
 
 
+class UntrustedLink(ServiceError):
+    """A link we will not fetch (plain HTTP to another machine)."""
+
+
 class _Transient(Exception):
     """A failure worth retrying; ``sent`` says whether the request may have reached the server."""
 
@@ -96,13 +110,34 @@ class _Transient(Exception):
         self.error, self.sent = error, sent
 
 
+# --- origins ---------------------------------------------------------------------------
+Origin = tuple[str, str, int | None]
+
+
+def origin(url: httpx.URL) -> Origin:
+    """Scheme, host and port as httpx normalises them (case, IDNA, default ports)."""
+    port = url.port if url.port is not None else {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.host, port
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def plain_http_allowed(url: httpx.URL) -> bool:
+    """HTTPS everywhere; plain HTTP only to this machine."""
+    return url.scheme == "https" or (url.scheme == "http" and is_loopback(url.host))
+
+
 # --- reply decoding ----------------------------------------------------------------------
-_TOKEN_LIKE = re.compile(r"nmv_\w+|Bearer\s+\S+", re.IGNORECASE)
-
-
 def _one_line(text: Any, limit: int = 200) -> str:
     """A server message made safe to show: one line, short, no token even if echoed back."""
-    return _TOKEN_LIKE.sub("***", " ".join(str(text).split()))[:limit]
+    return mask(" ".join(str(text).split()))[:limit]
 
 
 def _message(body: Any) -> str:
@@ -144,13 +179,22 @@ class NemoClient:
         self.store = store or TokenStore(self.settings)
         self.sleep, self.clock, self.note = sleep, clock, note
         self.attempts = attempts
-        self._host = urlsplit(self.settings.api_url).hostname or ""
+        api = httpx.URL(self.settings.api_url)
+        if not api.host or not plain_http_allowed(api):
+            raise UsageError(
+                f"NemoVideo API address {self.settings.api_url!r} must start with https:// "
+                "(plain http only for this machine)"
+            )
+        self._origin = origin(api)
         self._creds: Credentials | None = None
         self._http = httpx.Client(
             base_url=self.settings.api_url,
             transport=transport,
             timeout=httpx.Timeout(60.0, connect=15.0),
-            follow_redirects=True,  # httpx drops Authorization on a redirect to another origin
+            follow_redirects=True,
+            # Runs for every request httpx sends, redirect hops included: the one place that
+            # decides whether credentials may go where the request is going.
+            event_hooks={"request": [self._guard_request]},
         )
 
     def __enter__(self) -> NemoClient:
@@ -185,7 +229,9 @@ class NemoClient:
 
     def _new_anonymous(self) -> Credentials:
         headers = {"X-Client-Id": self.store.client_id()}
-        data = self.call("POST", "/api/auth/anonymous-token", auth=False, headers=headers)
+        data = self.call(
+            "POST", "/api/auth/anonymous-token", auth=False, headers=headers, what="sign-in"
+        )
         reply = AnonymousToken.model_validate(data)
         log.info("signed in to NemoVideo with a new anonymous token")
         return self.store.save(reply)
@@ -207,18 +253,31 @@ class NemoClient:
     # --- plumbing ------------------------------------------------------------------------
     def _headers(self, auth: bool, url: str | None = None) -> dict[str, str]:
         headers = dict(ATTRIBUTION)
-        if auth and self._trusted(url):
+        if auth and self.trusted(url):
             headers["Authorization"] = f"Bearer {self.credentials().token}"
         return headers
 
-    def _trusted(self, url: str | None) -> bool:
-        """Send the token to the API host and the vendor's own hosts only, never elsewhere."""
-        if url is None or not url.startswith(("http://", "https://")):
+    def target(self, url: str) -> httpx.URL:
+        """Where httpx will send ``url`` (a path is joined to the API address)."""
+        return self._http.build_request("GET", url).url
+
+    def trusted(self, url: str | httpx.URL | None) -> bool:
+        """Credentials go to the configured API origin only, never to another scheme, host
+        or port (a result link on a CDN is fetched without them)."""
+        if url is None:
             return True
-        host = urlsplit(url).hostname or ""
-        return host == self._host or any(
-            host == d or host.endswith("." + d) for d in TRUSTED_DOMAINS
-        )
+        where = url if isinstance(url, httpx.URL) else self.target(url)
+        return origin(where) == self._origin
+
+    def _guard_request(self, request: httpx.Request) -> None:
+        if not plain_http_allowed(request.url):
+            raise UntrustedLink(
+                f"NemoVideo pointed to a plain-http link on another machine "
+                f"({request.url.host}); refusing it", status=None,
+            )
+        if not self.trusted(request.url):
+            request.headers.pop("Authorization", None)
+            request.headers.pop("X-Client-Id", None)
 
     def _error(self, status: int, body: Any) -> BackendError:
         code, msg = _code(body), _message(body)
@@ -285,28 +344,38 @@ class NemoClient:
     def _network(self, exc: Exception) -> NetworkError:
         return NetworkError(f"cannot reach NemoVideo ({type(exc).__name__})")
 
-    def _retrying(self, idempotent: bool, fn: Callable[[], httpx.Response]) -> httpx.Response:
-        def retry_on(exc: Exception) -> bool:
-            return isinstance(exc, _Transient) and (idempotent or not exc.sent)
+    def _retrying(
+        self, idempotent: bool, fn: Callable[[], httpx.Response], what: str
+    ) -> httpx.Response:
+        with _retries.retrying(what, self.attempts) as label:
 
-        try:
-            for attempt in stamina.retry_context(
-                on=retry_on, attempts=self.attempts, timeout=120.0, wait_initial=1.0, wait_max=15.0
-            ):
-                with attempt:
-                    return fn()
-        except _Transient as exc:
-            raise exc.error from None
+            def retry_on(exc: Exception) -> bool:
+                label.failed(exc)
+                return isinstance(exc, _Transient) and (idempotent or not exc.sent)
+
+            try:
+                for attempt in stamina.retry_context(
+                    on=retry_on, attempts=self.attempts, timeout=120.0, wait_initial=1.0,
+                    wait_max=15.0,
+                ):
+                    with attempt:
+                        return fn()
+            except _Transient as exc:
+                raise exc.error from None
         raise AssertionError("unreachable")  # pragma: no cover
 
     def call(
-        self, method: str, path: str, *, auth: bool = True, idempotent: bool = False, **kwargs: Any
+        self, method: str, path: str, *, auth: bool = True, idempotent: bool = False,
+        what: str | None = None, **kwargs: Any
     ) -> Any:
-        """Send one request (with the retries above) and return the reply's ``data``."""
+        """Send one request (with the retries above) and return the reply's ``data``.
+        ``what`` names the request in retry notices."""
+        label = f"NemoVideo {what or f'{method} {urlsplit(path).path}'}"
         return self._guarded(
             lambda: self._unwrap(
                 self._retrying(
-                    idempotent, lambda: self._attempt(method, path, auth=auth, **dict(kwargs))
+                    idempotent, lambda: self._attempt(method, path, auth=auth, **dict(kwargs)),
+                    label,
                 )
             ),
             auth=auth,
@@ -336,7 +405,9 @@ class NemoClient:
         body: dict[str, Any] = {"task_name": task_name}
         if language:
             body["language"] = language
-        data = self.call("POST", f"/api/tasks/me/with-session/{APP_NAME}", json=body)
+        data = self.call(
+            "POST", f"/api/tasks/me/with-session/{APP_NAME}", json=body, what="new session"
+        )
         return SessionInfo.model_validate(data)
 
     def upload_files(
@@ -360,28 +431,36 @@ class NemoClient:
                     auth=True, files=files, timeout=httpx.Timeout(60.0, write=600.0),
                 )
 
-            data = self._guarded(lambda: self._unwrap(self._retrying(True, send)))
+            data = self._guarded(
+                lambda: self._unwrap(self._retrying(True, send, "NemoVideo upload"))
+            )
         return UploadResult.parse(data)
 
     def upload_urls(self, session_id: str, urls: Sequence[str]) -> UploadResult:
         data = self.call(
             "POST", f"/api/upload-video/{APP_NAME}/me/{session_id}", idempotent=True,
-            json={"urls": list(urls), "source_type": "url"},
+            json={"urls": list(urls), "source_type": "url"}, what="upload",
         )
         return UploadResult.parse(data)
 
     def credits(self) -> Credits:
-        data = self.call("GET", "/api/credits/balance/simple", idempotent=True)
+        data = self.call(
+            "GET", "/api/credits/balance/simple", idempotent=True, what="credit balance"
+        )
         return Credits.model_validate(data or {})
 
     def state(self, session_id: str) -> SessionState:
-        data = self.call("GET", f"/api/state/{APP_NAME}/me/{session_id}/latest", idempotent=True)
+        data = self.call(
+            "GET", f"/api/state/{APP_NAME}/me/{session_id}/latest", idempotent=True,
+            what="session state",
+        )
         return SessionState.model_validate(data or {})
 
     def claim_link(self, task_id: str, session_id: str) -> str:
         """A browser link that opens this session in the web editor (no token in it)."""
         data = self.call(
-            "POST", "/api/auth/claim-token", json={"task_id": task_id, "session_id": session_id}
+            "POST", "/api/auth/claim-token", json={"task_id": task_id, "session_id": session_id},
+            what="editor link",
         )
         claim = ClaimToken.model_validate(data).claim_token.get_secret_value()
         return f"{self.settings.web_url}/workspace/claim?ct={claim}"
@@ -400,9 +479,19 @@ class NemoClient:
 
     def _turn_once(self, body: dict[str, Any], reader: TurnReader) -> TurnResult:
         timeout = httpx.Timeout(60.0, connect=15.0, read=SSE_READ_TIMEOUT_S)
+        with _retries.retrying("NemoVideo agent message", self.attempts) as label:
+            return self._turn_attempts(body, reader, timeout, label)
+
+    def _turn_attempts(
+        self, body: dict[str, Any], reader: TurnReader, timeout: httpx.Timeout,
+        label: _retries.RetryLabel,
+    ) -> TurnResult:
+        def retry_on(exc: Exception) -> bool:  # only when the message never left
+            label.failed(exc)
+            return isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+
         for attempt in stamina.retry_context(
-            on=lambda e: isinstance(e, httpx.ConnectError | httpx.ConnectTimeout),
-            attempts=self.attempts, timeout=120.0, wait_initial=1.0, wait_max=15.0,
+            on=retry_on, attempts=self.attempts, timeout=120.0, wait_initial=1.0, wait_max=15.0,
         ):
             with attempt:
                 try:
@@ -447,30 +536,47 @@ class NemoClient:
             "draft": draft,
             "output": {"format": "mp4", "quality": "high"},
         }
-        data = self.call("POST", "/api/render/proxy/lambda", json=body)
+        data = self.call("POST", "/api/render/proxy/lambda", json=body, what="render submit")
         job = RenderJob.parse(data)
         return job if job.id else job.model_copy(update={"id": render_id})
 
     def poll_render(self, render_id: str) -> RenderJob:
-        data = self.call("GET", f"/api/render/proxy/lambda/{render_id}", idempotent=True)
+        data = self.call(
+            "GET", f"/api/render/proxy/lambda/{render_id}", idempotent=True, what="render status"
+        )
         return RenderJob.parse(data)
 
     def cancel_render(self, render_id: str) -> None:
-        self.call("POST", f"/api/render/proxy/lambda/{render_id}/cancel", idempotent=True)
+        self.call(
+            "POST", f"/api/render/proxy/lambda/{render_id}/cancel", idempotent=True,
+            what="render cancel",
+        )
 
     @contextlib.contextmanager
     def open_download(self, url: str) -> Iterator[httpx.Response]:
-        """Stream ``url`` (absolute, or a path on the API host)."""
-        headers = self._headers(True, url)
-        log.debug("GET %s", urlsplit(url).path)
+        """Stream ``url`` (absolute, or a path on the API host). Credentials go with it only
+        when it is on the API origin; a refusal from elsewhere is the link's problem, not
+        our token's (so it never triggers a new sign-in)."""
+        where = self.target(url)
+        on_origin = self.trusted(where)
+        headers = self._headers(on_origin, url)
+        log.debug("GET %s%s", where.path, "" if on_origin else " (no credentials: other origin)")
+        timeout = httpx.Timeout(60.0, connect=15.0, read=DOWNLOAD_STALL_S)
         try:
-            with self._http.stream(
-                "GET", url, headers=headers, timeout=httpx.Timeout(60.0, connect=15.0)
-            ) as response:
+            with self._http.stream("GET", url, headers=headers, timeout=timeout) as response:
                 if response.status_code >= 400:
                     response.read()
-                    raise self._error(response.status_code, _safe_json(response))
+                    if on_origin and self.trusted(response.url):
+                        raise self._error(response.status_code, _safe_json(response))
+                    raise ServiceError(
+                        f"the result link was refused (HTTP {response.status_code})",
+                        status=response.status_code,
+                    )
                 yield response
+        except httpx.ReadTimeout:
+            raise NetworkError(
+                f"the download from NemoVideo stalled (nothing for {DOWNLOAD_STALL_S:g} s)"
+            ) from None
         except httpx.TransportError as exc:
             raise self._network(exc) from None
 

@@ -10,6 +10,7 @@ from typing import Any
 from ..._errors import BackendError, Cancelled
 from ._client import NemoClient, ServiceError
 from ._models import RenderJob
+from ._redact import mask
 
 log = logging.getLogger("game_music.nemo")
 
@@ -70,7 +71,7 @@ def _wait(
     interval = POLL_FIRST_S
     while True:
         if job.failed:
-            reason = f": {job.error}" if job.error else ""
+            reason = f": {mask(' '.join(str(job.error).split()))[:200]}" if job.error else ""
             raise BackendError(f"NemoVideo could not render the video{reason}")
         if job.progress is not None:
             progress(min(0.99, max(0.0, job.progress / 100)))

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from ... import config as user_config
+from ._redact import remember
 
 PROD_API_URL = "https://mega-api-prod.nemovideo.ai"
 WEB_URL = "https://nemovideo.com"
@@ -51,12 +52,14 @@ def load_settings(cfg: dict[str, Any] | None = None) -> NemoSettings:
     token, source = env.get("NEMO_TOKEN"), "NEMO_TOKEN"
     if not token:
         token, source = table.get("token"), "config file"
+    client_id = env.get("NEMO_CLIENT_ID") or table.get("client_id") or None
+    remember(token, client_id)
     return NemoSettings(
         api_url=(env.get("NEMO_API_URL") or table.get("api_url") or PROD_API_URL).rstrip("/"),
         web_url=(env.get("NEMO_WEB_URL") or table.get("web_url") or WEB_URL).rstrip("/"),
         token=token or None,
         token_source=source if token else None,
-        client_id=env.get("NEMO_CLIENT_ID") or table.get("client_id") or None,
+        client_id=client_id,
         max_upload_mb=float(table.get("max_upload_mb") or DEFAULT_MAX_UPLOAD_MB),
         language=str(table.get("language") or "en"),
     )

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ._redact import mask
+
 log = logging.getLogger("game_music.nemo")
 
 NOTE_EVERY_S = 120.0  # "still working" note while a long tool runs
@@ -149,10 +151,11 @@ class TurnReader:
                 raise TurnTimeout(f"no end after {int(self.cap // 60)} minutes")
         if pending:
             texts.append("".join(pending).strip())
+        # Whatever the agent said may be shown, logged or stored: never with a secret in it.
         return TurnResult(
-            text="\n".join(t for t in texts if t),
-            tool_calls=tuple(tools),
-            errors=tuple(e for e in errors if e),
+            text=mask("\n".join(t for t in texts if t)),
+            tool_calls=tuple(mask(t) for t in tools),
+            errors=tuple(mask(e) for e in errors if e),
             heartbeats=beats,
             seconds=self.clock() - start,
         )

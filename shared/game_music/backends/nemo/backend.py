@@ -32,6 +32,7 @@ from ..base import PREVIEW_SECONDS, RenderOptions, RenderResult
 from ._client import NemoClient, SessionNotFound, TurnCut
 from ._download import download
 from ._models import SessionInfo, SessionState, UploadedFile, timeline_lines
+from ._redact import mask, scrub
 from ._render import RenderTimeout, export
 from ._session import LastSession
 from ._settings import NemoSettings, load_settings
@@ -84,7 +85,7 @@ def final_name(output: Path) -> Path:
 
 
 def _stderr_note(message: str) -> None:
-    print(f"game-music: {message}", file=sys.stderr, flush=True)
+    print(f"game-music: {mask(message)}", file=sys.stderr, flush=True)
 
 
 def _secs(value: float) -> str:
@@ -193,6 +194,9 @@ class NemoBackend:
             return self._render(media, request, output, workdir, progress, options)
         except KeyboardInterrupt:
             raise Cancelled("interrupted") from None
+        except Exception as exc:  # its text becomes an event and a line on the terminal
+            scrub(exc)
+            raise
 
     def _render(
         self,
@@ -224,7 +228,8 @@ class NemoBackend:
         )
         progress("generate", 1.0)
         render_id = export_and_download(
-            client, session.session_id, state, output, progress, task_id=session.task_id
+            client, session.session_id, state, output, progress, task_id=session.task_id,
+            expected_s=duration,
         )
         self._renders += 1
 
@@ -238,9 +243,9 @@ class NemoBackend:
             "session_id": session.session_id,
             "task_id": session.task_id,
             "render_id": render_id,
-            "timeline": timeline_lines(state),
-            "agent": (turn.text[:500] if turn else None),
-            "tools": list(turn.tool_calls) if turn else [],
+            "timeline": [mask(line) for line in timeline_lines(state)],
+            "agent": (mask(turn.text)[:500] if turn else None),
+            "tools": [mask(t) for t in turn.tool_calls] if turn else [],
         }
         try:
             summary["credits_available"] = client.credits().available
@@ -393,8 +398,10 @@ def export_and_download(
     progress: ProgressFn,
     *,
     task_id: str | None = None,
+    expected_s: float | None = None,
 ) -> str | None:
-    """Render the session's draft (sent back unchanged) and download it to ``output``."""
+    """Render the session's draft (sent back unchanged) and download it to ``output``,
+    checked to be a video (about ``expected_s`` long when given)."""
     progress("export", 0.0)
     try:
         job = export(
@@ -415,7 +422,7 @@ def export_and_download(
     assert job.output_url
     download(
         client, job.output_url, output, render_id=job.id,
-        progress=lambda f: progress("download", f),
+        progress=lambda f: progress("download", f), expected_s=expected_s,
     )
     progress("download", 1.0)
     return job.id

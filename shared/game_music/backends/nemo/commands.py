@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import re
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +20,22 @@ if TYPE_CHECKING:  # the client stack (httpx, pydantic) loads only when a comman
     from ._session import LastSession
 
 SAY_WEIGHTS = (("generate", 0.6), ("export", 0.25), ("download", 0.15))
+
+
+def _masked(cmd: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """No secret in the text of an error leaving a command (it is printed as is)."""
+
+    @functools.wraps(cmd)
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return cmd(args)
+        except Exception as exc:
+            from ._redact import scrub
+
+            scrub(exc)
+            raise
+
+    return run
 
 
 def register(subparsers: Any) -> None:
@@ -47,6 +65,7 @@ def _client() -> NemoClient:
     return NemoClient(load_settings())
 
 
+@_masked
 def cmd_credits(args: argparse.Namespace) -> int:
     with _client() as client:
         c = client.credits()
@@ -58,10 +77,12 @@ def cmd_credits(args: argparse.Namespace) -> int:
     return 0
 
 
+@_masked
 def cmd_status(args: argparse.Namespace) -> int:
     from ._auth import TokenStore
     from ._client import NemoClient, SessionNotFound
     from ._models import timeline_lines
+    from ._redact import hint, mask
     from ._session import LastSession
     from ._settings import load_settings
     settings = load_settings()
@@ -73,7 +94,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             c = client.credits()
             info["credits"] = {"available": c.available, "frozen": c.frozen}
         except BackendError as exc:
-            info["credits_error"] = exc.message
+            info["credits_error"] = mask(exc.message)
         try:
             last: LastSession | None = LastSession.load()
         except UsageError:
@@ -82,7 +103,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             info["last_session"] = {"session_id": last.session_id, "output": last.output}
             try:
                 state = client.state(last.session_id)
-                lines = timeline_lines(state)
+                lines = [mask(line) for line in timeline_lines(state)]
                 info["last_session"]["timeline"] = lines
                 if args.link:
                     info["last_session"]["editor_link"] = client.claim_link(
@@ -91,12 +112,13 @@ def cmd_status(args: argparse.Namespace) -> int:
             except SessionNotFound:
                 info["last_session"]["timeline"] = lines = ["(the session has expired)"]
             except BackendError as exc:
-                info["last_session"]["error"] = exc.message
+                info["last_session"]["error"] = mask(exc.message)
         creds = client.signed_in or store.user_credentials() or store.cached()
     info["token"] = creds.source if creds else "none (an anonymous one is made on first use)"
     if creds and creds.expires_at:
         info["token_expires"] = creds.expires_at.isoformat(timespec="minutes")
-    info["client_id"] = store.client_id()
+    # Shown by its last characters only: with it, anyone can ask for this user's token.
+    info["client_id"] = hint(store.client_id())
     if args.json:
         print(json.dumps(info, ensure_ascii=False))
         return 0
@@ -136,9 +158,11 @@ def next_edit_name(last_output: Path) -> Path:
     raise UsageError(f"{last_output.parent}: too many edits of {stem}")
 
 
+@_masked
 def cmd_say(args: argparse.Namespace) -> int:
     from ._client import SessionNotFound
     from ._models import timeline_lines
+    from ._redact import mask
     from ._session import LastSession
     from ._settings import load_settings
     from .backend import converse, export_and_download
@@ -187,13 +211,13 @@ def cmd_say(args: argparse.Namespace) -> int:
             )
             if not args.json:
                 for line in timeline_lines(state):
-                    print(line, file=sys.stderr)
+                    print(mask(line), file=sys.stderr)
     except KeyboardInterrupt:
         err = Cancelled("interrupted")
         emit(error_event(source, err.code, err.message))
         raise err from None
     except GameMusicError as exc:
-        emit(error_event(source, exc.code, exc.message))
+        emit(error_event(source, exc.code, mask(exc.message)))
         raise
     LastSession(
         api_url=last.api_url, session_id=last.session_id, task_id=last.task_id,

@@ -317,6 +317,7 @@ class Server:
         self.idle_timeout = idle_timeout
         self.pool = pool or WarmPool()
         self.jobs: dict[str, _Job] = {}
+        self.served = 0  # jobs started (a client that joins a running job starts none)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._clients = 0
@@ -457,6 +458,7 @@ class Server:
             joined = job is not None and job.exit is None
             if not joined:
                 job = self.jobs[key] = _Job(key, inp)
+                self.served += 1
                 threading.Thread(target=self._run_job, args=(job, argv, cwd, env), daemon=True,
                                  name="game-music job").start()
             assert job is not None

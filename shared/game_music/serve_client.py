@@ -63,9 +63,15 @@ def connect(timeout: float = 2.0) -> Connection | None:
         with open(key_file, "rb") as fh:
             key = fh.read().strip()
         result: list[Connection] = []
+
+        def dial() -> None:
+            try:
+                result.append(Client(addr, family, authkey=key))
+            except Exception:  # noqa: BLE001, S110 - refused, stale, not ours: no server
+                pass
+
         # The handshake blocks until the server accepts; a hung server must not hang a host.
-        t = threading.Thread(target=lambda: result.append(Client(addr, family, authkey=key)),
-                             daemon=True)
+        t = threading.Thread(target=dial, daemon=True)
         t.start()
         t.join(timeout)
         return result[0] if result else None

@@ -346,3 +346,33 @@ def test_the_companion_runs_jobs_warm_in_process(clip: Path, tmp_path: Path) -> 
     assert any(s.startswith("done: ") for s in said), said
     assert (tmp_path / "match (game music).mp4").exists()
     assert warm < 30
+
+
+@pytest.mark.slow
+def test_the_serve_command_warms_up_then_exits_when_idle(runtime: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "game_music", "serve", "--idle-timeout", "2"],
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        assert "serving on" in proc.stderr.readline()  # said once bound and warm
+        assert (runtime / "serve.sock").exists()
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert not (runtime / "serve.sock").exists()
+
+
+@pytest.mark.slow
+def test_the_serve_command_stops_on_sigterm(runtime: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "game_music", "serve"],
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stderr is not None
+        proc.stderr.readline()
+        proc.terminate()
+        assert proc.wait(30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert not (runtime / "serve.sock").exists()

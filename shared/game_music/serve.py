@@ -529,15 +529,16 @@ def cmd_serve(args: Any) -> int:
     server = Server(idle_timeout=idle)
     server.bind()
     server.pool.start()
-    print(f"game-music: serving on {server.address} (exits after {idle:.0f} s idle)",
-          file=sys.stderr, flush=True)
 
     def on_signal(signum: int, frame: object) -> None:
         threading.Thread(target=server.stop, daemon=True).start()
 
+    # Before the line below: whoever waits for it may stop the server right after.
     signal.signal(signal.SIGINT, on_signal)
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, on_signal)
+    print(f"game-music: serving on {server.address} (exits after {idle:.0f} s idle)",
+          file=sys.stderr, flush=True)
     server.serve_forever()
     return 0
 

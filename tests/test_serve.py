@@ -376,3 +376,22 @@ def test_the_serve_command_stops_on_sigterm(runtime: Path) -> None:
         if proc.poll() is None:
             proc.kill()
     assert not (runtime / "serve.sock").exists()
+
+
+@pytest.mark.slow
+def test_the_forkserver_is_warm_and_single_threaded() -> None:
+    # What the forkserver does at start: its children then start with all of this done.
+    code = ("import sys, threading; import game_music._warm_pool as w; "
+            "print(w._warmed, 'scipy.signal' in sys.modules, "
+            "'game_music.backends.local' in sys.modules, threading.active_count())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "GAME_MUSIC_SERVE_WARM": "1"}, timeout=120)
+    assert out.stdout.split() == ["True", "True", "True", "1"], out.stderr
+    from game_music import _warm_pool
+
+    if _warm_pool.FORKSERVER:
+        pool = _warm_pool.WarmPool()
+        assert pool._ctx.get_start_method() == "forkserver"
+        from multiprocessing import forkserver
+
+        assert forkserver._forkserver._preload_modules == ["game_music._warm_pool"]

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import AuthError
-from ..serve import WarmPool
+from .._warm_pool import WarmPool
 
 Say = Callable[[str], None]
 REMUXABLE = (".mkv", ".flv", ".ts")

@@ -346,6 +346,9 @@ def engine_args(source, prompt, out, target, platform) -> list:
 
 def run_engine(engine, args) -> dict:
     """Run ``engine + args`` and follow its JSON-line events; return the done event."""
+    served = _serve_first(args)
+    if served is not None:
+        return served
     cmd = list(engine) + list(args)
     flags = getattr(subprocess, "CREATE_NO_WINDOW", 0) if os.name == "nt" else 0
     try:
@@ -387,6 +390,116 @@ def run_engine(engine, args) -> dict:
         raise Stop("the engine stopped (exit {}){}".format(
             proc.returncode, ": " + tail[-1].strip() if tail else ""))
     return done
+
+
+def _serve_first(args):
+    """The done event of the job run by a running ``game-music serve`` (warm, no start-up);
+    None when none runs (the caller spawns the engine)."""
+    found = {}
+    shown = [-10, None]
+
+    def on_line(line):
+        try:
+            ev = json.loads(line)
+        except ValueError:
+            return
+        if not isinstance(ev, dict):
+            return
+        if ev.get("event") == "progress":
+            pct = int(100 * (_float(ev.get("fraction"), 0.0) or 0.0))
+            if pct >= shown[0] + 10 or ev.get("stage") != shown[1]:
+                shown[0], shown[1] = pct - pct % 10, ev.get("stage")
+                _say(f"{shown[1]} {pct}%")
+        elif ev.get("event") in ("done", "error"):
+            found[ev["event"]] = ev
+
+    errors = []
+    code = serve_run(args, on_line, errors.append)
+    if code is None:
+        return None
+    failed = found.get("error")
+    if failed:
+        raise Stop("the engine failed ({}): {}".format(failed.get("code"), failed.get("message")))
+    if "done" not in found or code != 0:
+        tail = [e for e in errors if e.strip()]
+        raise Stop("the engine stopped (exit {}){}".format(
+            code, ": " + tail[-1].strip() if tail else ""))
+    return found["done"]
+
+
+# --- a running `game-music serve` ----------------------------------------------------------
+# A copy of game_music/serve_client.py's address() and run() (this file cannot import the
+# package): the same per-user socket or pipe, secret and JSON messages. Keep them in step.
+
+def _serve_address():
+    folder = os.environ.get("GAME_MUSIC_RUNTIME_DIR")
+    if not folder and sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~")
+        folder = os.path.join(base, "game-music", "run")
+    if not folder:
+        xdg = os.environ.get("XDG_RUNTIME_DIR")
+        folder = (os.path.join(xdg, "game-music") if xdg and os.path.isdir(xdg) else
+                  os.path.join(tempfile.gettempdir(), f"game-music-{os.getuid()}"))
+    key = os.path.join(folder, "serve.key")
+    if sys.platform == "win32":
+        user = os.environ.get("USERNAME") or "user"
+        tag = "".join(c if c.isalnum() else "_" for c in folder.lower())[-40:]
+        return f"\\\\.\\pipe\\game-music-{user}-{tag}", "AF_PIPE", key
+    return os.path.join(folder, "serve.sock"), "AF_UNIX", key
+
+
+def serve_run(argv, on_stdout, on_stderr, cancel=None):
+    """Run ``game-music ARGV`` in a running server: its exit code, or None (spawn instead)."""
+    addr, family, key_file = _serve_address()
+    if family == "AF_UNIX" and not os.path.exists(addr):
+        return None
+    try:
+        from multiprocessing.connection import Client
+
+        with open(key_file, "rb") as fh:
+            secret = fh.read().strip()
+        box = []
+
+        def dial():
+            try:
+                box.append(Client(addr, family, authkey=secret))
+            except Exception:  # noqa: BLE001, S110 - refused, stale, not ours: no server
+                pass
+
+        t = threading.Thread(target=dial)
+        t.daemon = True
+        t.start()
+        t.join(2.0)
+        if not box:
+            return None
+        conn = box[0]
+    except Exception:  # noqa: BLE001 - no server (or not ours): spawn the engine
+        return None
+    try:
+        env = {k: v for k, v in os.environ.items() if k.startswith(("GAME_MUSIC_", "NEMO_"))}
+        conn.send_bytes(json.dumps({"v": 1, "argv": list(argv), "cwd": os.getcwd(),
+                                    "env": env}).encode())
+        if not json.loads(conn.recv_bytes()).get("accepted"):
+            return None
+        asked = False
+        while True:
+            if cancel is not None and cancel.is_set() and not asked:
+                conn.send_bytes(b'{"cancel": true}')
+                asked = True
+            if not conn.poll(0.1):
+                continue
+            msg = json.loads(conn.recv_bytes())
+            if "out" in msg:
+                on_stdout(msg["out"])
+            elif "err" in msg:
+                on_stderr(msg["err"])
+            elif "exit" in msg:
+                return int(msg["exit"])
+    except (OSError, EOFError, ValueError):
+        on_stderr("game-music: the warm engine (game-music serve) went away")
+        return 1
+    finally:
+        conn.close()
 
 
 # --- importing -----------------------------------------------------------------------------

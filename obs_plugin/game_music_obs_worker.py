@@ -13,6 +13,7 @@ import queue
 import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Sequence
@@ -216,6 +217,8 @@ class Worker:
         name = Path(path).name
         cmd = engine_command(self.engine, path, job.settings)
         self._say("info", f"adding music to {name}", status=f"Working: {name}")
+        if self._try_serve(job, name, cmd[len(self.engine):]):
+            return
         try:
             proc = subprocess.Popen(
                 cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
@@ -270,6 +273,53 @@ class Worker:
                       status=f"Failed (exit {code})")
 
 
+    def _try_serve(self, job: _Job, name: str, args: list[str]) -> bool:
+        """Run the job in a running ``game-music serve`` (warm: no start-up per clip); False
+        when none runs, and the caller spawns the engine."""
+        result: dict[str, object] = {}
+        tail: list[str] = []
+        shown = [-1]
+
+        def on_line(line: str) -> None:
+            try:
+                event = json.loads(line)
+            except ValueError:
+                return
+            if not isinstance(event, dict):
+                return
+            if event.get("event") == "progress":
+                pct = int(100 * float(event.get("fraction") or 0))
+                status = f"{name}: {event.get('stage', '')} {pct}%"
+                if pct // 10 != shown[0] // 10:
+                    shown[0] = pct
+                    self._say("info", status, status=status)
+                else:
+                    self.messages.put(Message("status", "", status))
+            elif event.get("event") in ("done", "error"):
+                result.clear()
+                result.update(event)
+
+        code = serve_run(args, on_line, lambda s: tail.append(s.strip()), self._cancel)
+        if code is None:
+            return False
+        if result.get("event") == "done":
+            out = str(result.get("output", ""))
+            self._end(job, "info", f"done: {out}", status=f"Done: {Path(out).name}", done=out)
+        elif self._cancel.is_set():
+            self._end(job, "warning", f"{name}: stopped", status="Stopped")
+        elif result:
+            message = str(result.get("message"))
+            if name not in message:
+                message = f"{name}: {message}"
+            self._end(job, "error", f"{message} [{result.get('code')}]",
+                      status=f"Failed: {result.get('code')}")
+        else:
+            last = " | ".join([t for t in tail if t][-3:]) or "no output"
+            self._end(job, "error", f"{name}: engine exited with code {code}: {last}",
+                      status=f"Failed (exit {code})")
+        return True
+
+
 def _tail(stream: object, into: list[str]) -> None:
     for line in stream:  # type: ignore[attr-defined]
         line = line.strip()
@@ -300,3 +350,78 @@ def play_sound(ok: bool) -> None:
     except Exception:  # noqa: BLE001 - a sound is never worth an error
         pass
 
+
+
+# --- a running `game-music serve` ----------------------------------------------------------
+# A copy of game_music/serve_client.py's address() and run() (this file cannot import the
+# package): the same per-user socket or pipe, secret and JSON messages. Keep them in step.
+
+def _serve_address():
+    folder = os.environ.get("GAME_MUSIC_RUNTIME_DIR")
+    if not folder and sys.platform == "win32":
+        base = os.environ.get("LOCALAPPDATA") or os.path.expanduser("~")
+        folder = os.path.join(base, "game-music", "run")
+    if not folder:
+        xdg = os.environ.get("XDG_RUNTIME_DIR")
+        folder = (os.path.join(xdg, "game-music") if xdg and os.path.isdir(xdg) else
+                  os.path.join(tempfile.gettempdir(), f"game-music-{os.getuid()}"))
+    key = os.path.join(folder, "serve.key")
+    if sys.platform == "win32":
+        user = os.environ.get("USERNAME") or "user"
+        tag = "".join(c if c.isalnum() else "_" for c in folder.lower())[-40:]
+        return f"\\\\.\\pipe\\game-music-{user}-{tag}", "AF_PIPE", key
+    return os.path.join(folder, "serve.sock"), "AF_UNIX", key
+
+
+def serve_run(argv, on_stdout, on_stderr, cancel=None):
+    """Run ``game-music ARGV`` in a running server: its exit code, or None (spawn instead)."""
+    addr, family, key_file = _serve_address()
+    if family == "AF_UNIX" and not os.path.exists(addr):
+        return None
+    try:
+        from multiprocessing.connection import Client
+
+        with open(key_file, "rb") as fh:
+            secret = fh.read().strip()
+        box = []
+
+        def dial():
+            try:
+                box.append(Client(addr, family, authkey=secret))
+            except Exception:  # noqa: BLE001, S110 - refused, stale, not ours: no server
+                pass
+
+        t = threading.Thread(target=dial)
+        t.daemon = True
+        t.start()
+        t.join(2.0)
+        if not box:
+            return None
+        conn = box[0]
+    except Exception:  # noqa: BLE001 - no server (or not ours): spawn the engine
+        return None
+    try:
+        env = {k: v for k, v in os.environ.items() if k.startswith(("GAME_MUSIC_", "NEMO_"))}
+        conn.send_bytes(json.dumps({"v": 1, "argv": list(argv), "cwd": os.getcwd(),
+                                    "env": env}).encode())
+        if not json.loads(conn.recv_bytes()).get("accepted"):
+            return None
+        asked = False
+        while True:
+            if cancel is not None and cancel.is_set() and not asked:
+                conn.send_bytes(b'{"cancel": true}')
+                asked = True
+            if not conn.poll(0.1):
+                continue
+            msg = json.loads(conn.recv_bytes())
+            if "out" in msg:
+                on_stdout(msg["out"])
+            elif "err" in msg:
+                on_stderr(msg["err"])
+            elif "exit" in msg:
+                return int(msg["exit"])
+    except (OSError, EOFError, ValueError):
+        on_stderr("game-music: the warm engine (game-music serve) went away")
+        return 1
+    finally:
+        conn.close()

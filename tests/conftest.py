@@ -22,6 +22,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # for fixtures of any scope), and one decoded-bank cache for the session.
     os.environ["GAME_MUSIC_SOUNDFONT"] = str(BUNDLED)
     os.environ["GAME_MUSIC_CACHE_DIR"] = tempfile.mkdtemp(prefix="game-music-cache-")
+    # No test hands its job to a `game-music serve` the developer has running.
+    os.environ["GAME_MUSIC_RUNTIME_DIR"] = tempfile.mkdtemp(prefix="game-music-run-")
 
 
 @pytest.fixture(autouse=True)

@@ -165,7 +165,7 @@ def test_the_companion_passes_prompt_and_path_unchanged() -> None:
     w = Watcher.__new__(Watcher)
     w.engine = ["gm"]
     w.options = SimpleNamespace(prompt="-6 dB music", style=None, backend=None, output="/o%x%")
-    args = _parsed(w._command(Path("/r/-take 2.mkv"))[1:])
+    args = _parsed(w._args(Path("/r/-take 2.mkv")))
     assert (args.inputs, args.prompt, args.output) == (["/r/-take 2.mkv"], "-6 dB music",
                                                        "/o%x%/")
 

@@ -198,6 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
     extra.add_argument("--report", action="store_true",
                        help="also draw <output>.report.png: what the engine heard and did "
                             "(needs the report extra, matplotlib)")
+    add.add_argument("--no-serve", action="store_true",
+                     help="with --json, do not hand the job to a running `game-music serve`")
     add.set_defaults(func=cmd_add)
 
     explain = sub.add_parser("explain", help="show what the engine understood from a prompt")
@@ -238,9 +240,11 @@ def build_parser() -> argparse.ArgumentParser:
 def _register_plugins(sub: Any) -> None:
     from .backends.nemo.commands import register as register_nemo
     from .obs.commands import register as register_obs
+    from .serve import register as register_serve
 
     register_obs(sub)
     register_nemo(sub)
+    register_serve(sub)
 
 
 def _emitter(as_json: bool, reporter: HumanReporter | None):  # type: ignore[no-untyped-def]
@@ -434,6 +438,11 @@ def _args_from_file(argv: list[str]) -> list[str]:
     return [*loaded, *rest]
 
 
+def _serve_first(args: argparse.Namespace) -> bool:
+    return (args.command == "add" and bool(args.json) and not getattr(args, "no_serve", False)
+            and not os.environ.get("GAME_MUSIC_NO_SERVE"))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -453,6 +462,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     for handler in logging.getLogger().handlers:
         handler.addFilter(MaskSecrets())  # no token or client id in any log line
+    if _serve_first(args):
+        # A host's job (``add --json``): a running `game-music serve` runs it warm.
+        from .serve_client import run_cli
+
+        code = run_cli(argv)
+        if code is not None:
+            return code
     if hasattr(signal, "SIGTERM"):
         signal.signal(signal.SIGTERM, _on_sigterm)
     try:

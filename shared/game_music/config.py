@@ -62,3 +62,21 @@ def default_prompt(config: dict[str, Any] | None = None) -> str:
     cfg = load_config() if config is None else config
     value = cfg.get("default_prompt") or cfg.get("defaults", {}).get("prompt")
     return str(value) if value else BUILTIN_PROMPT
+
+
+#: ``game-music serve`` exits after this long with no job and no client (15 minutes).
+DEFAULT_SERVE_IDLE_S = 900.0
+
+
+def serve_idle_timeout(config: dict[str, Any] | None = None) -> float:
+    """``[serve] idle_timeout`` in seconds from the config, else the default."""
+    cfg = load_config() if config is None else config
+    value = cfg.get("serve", {}).get("idle_timeout", DEFAULT_SERVE_IDLE_S)
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise UsageError(f"[serve] idle_timeout must be a number of seconds, not {value!r}") \
+            from None
+    if seconds <= 0:
+        raise UsageError("[serve] idle_timeout must be more than 0 seconds")
+    return seconds

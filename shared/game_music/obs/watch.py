@@ -1,8 +1,10 @@
 """The OBS companion: add music to every saved replay and finished recording, automatically.
 
 It listens to OBS over obs-websocket v5 (``obsws-python``). Event callbacks only put paths on a
-queue; one job thread waits for each file to be complete and runs the engine as a subprocess
-(a crash in one job never takes the watcher down). obsws-python's event thread ends silently
+queue; one job thread waits for each file to be complete and runs the engine in a warm process
+of its own (:class:`game_music.serve.WarmPool`: start-up paid once per stream, not per clip; a
+crash in one job never takes the watcher down). An explicit ``engine`` command is spawned per
+job instead. obsws-python's event thread ends silently
 when OBS closes, the socket drops or a callback raises, so the connection loop watches it and
 reconnects with backoff.
 """
@@ -14,7 +16,6 @@ import logging
 import os
 import queue
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Sequence
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import AuthError
+from .._warm_pool import WarmPool
 
 Say = Callable[[str], None]
 REMUXABLE = (".mkv", ".flv", ".ts")
@@ -92,7 +94,9 @@ class Watcher:
     def __init__(self, options: WatchOptions, *, engine: Sequence[str] | None = None,
                  say: Say | None = None) -> None:
         self.options = options
-        self.engine = list(engine) if engine else [sys.executable, "-m", "game_music"]
+        self.engine = list(engine) if engine else None
+        self._pool: WarmPool | None = None
+        self._cancel = threading.Event()  # the running job's stop; set with self.stop
         self.say: Say = say or (lambda text: print(f"game-music: {text}", flush=True))
         self.stop = threading.Event()
         self._jobs: queue.Queue[Path | None] = queue.Queue()
@@ -105,17 +109,24 @@ class Watcher:
 
     def run(self) -> None:
         """Watch until :attr:`stop` is set; raises :class:`AuthError` for a wrong password."""
+        if self.engine is None:
+            self._pool = WarmPool()
+            threading.Thread(target=self._pool.start, name="game-music warm-up",
+                             daemon=True).start()
         worker = threading.Thread(target=self._work, name="game-music jobs", daemon=True)
         worker.start()
         try:
             self._connect_loop()
         finally:
             self.stop.set()
+            self._cancel.set()
             self._jobs.put(None)
             proc = self._proc
             if proc is not None and proc.poll() is None:
                 proc.terminate()
-            worker.join(5)
+            worker.join(15)
+            if self._pool is not None:
+                self._pool.close()
 
     def submit(self, path: str) -> None:
         key = os.path.normcase(os.path.abspath(path))
@@ -224,10 +235,11 @@ class Watcher:
                 with self._lock:
                     self._pending.discard(os.path.normcase(os.path.abspath(path)))
 
-    def _command(self, path: Path) -> list[str]:
+    def _args(self, path: Path) -> list[str]:
+        """The ``add`` arguments; free text as ``--opt=VALUE`` (a prompt may start with -)."""
         o = self.options
-        # Free text as --opt=VALUE, the path after "--": see the OBS script's worker.
-        cmd = [*self.engine, "add", "--json"]
+        # The path after "--": a clip named "-take 2.mkv" is not an option either.
+        cmd = ["add", "--json"]
         if o.prompt:
             cmd.append("--prompt=" + o.prompt)
         if o.style:
@@ -245,23 +257,18 @@ class Watcher:
                 self.say(f"{path.name}: the file never became complete; skipped")
             return
         self.say(f"adding music to {final.name}")
-        proc = subprocess.Popen(self._command(final), stdin=subprocess.DEVNULL,
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                encoding="utf-8", errors="replace")
-        self._proc = proc
         tail: list[str] = []
-        drain = threading.Thread(target=_tail, args=(proc.stderr, tail), daemon=True)
-        drain.start()
         result: dict[str, Any] | None = None
         shown = -1
-        assert proc.stdout is not None
-        for line in proc.stdout:
+
+        def on_line(line: str) -> None:
+            nonlocal result, shown
             try:
                 event = json.loads(line)
             except ValueError:
-                continue
+                return
             if not isinstance(event, dict):
-                continue
+                return
             if event.get("event") == "progress":
                 pct = int(100 * float(event.get("fraction") or 0))
                 if pct // 25 > shown // 25:
@@ -269,9 +276,17 @@ class Watcher:
                     self.say(f"{final.name}: {event.get('stage')} {pct}%")
             elif event.get("event") in ("done", "error"):
                 result = event
-        code = proc.wait()
-        drain.join(2)
-        self._proc = None
+
+        def on_err(line: str) -> None:
+            if line.strip():
+                tail.append(line.strip())
+                del tail[:-20]
+
+        if self._pool is not None:
+            code = self._pool.run(self._args(final), on_stdout=on_line, on_stderr=on_err,
+                                  cancel=self._cancel, input_path=str(final))
+        else:
+            code = self._spawn(final, on_line, tail)
         if result and result.get("event") == "done":
             self.say(f"done: {result.get('output')}")
         elif result:
@@ -279,6 +294,23 @@ class Watcher:
         elif not self.stop.is_set():
             self.say(f"{final.name}: engine exited with code {code}: "
                      + (" | ".join(tail[-3:]) or "no output"))
+
+
+    def _spawn(self, final: Path, on_line: Callable[[str], None], tail: list[str]) -> int:
+        assert self.engine is not None
+        proc = subprocess.Popen([*self.engine, *self._args(final)], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                encoding="utf-8", errors="replace")
+        self._proc = proc
+        drain = threading.Thread(target=_tail, args=(proc.stderr, tail), daemon=True)
+        drain.start()
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            on_line(line)
+        code = proc.wait()
+        drain.join(2)
+        self._proc = None
+        return code
 
 
 def _tail(stream: Any, into: list[str]) -> None:

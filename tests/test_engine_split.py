@@ -92,7 +92,7 @@ def test_a_long_video_is_read_in_two_halves_at_once(tmp_path: Path,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     """Two processes reading the halves give what one reading it all gives."""
     from analysis.media import scene_clip
-    from game_music.backends import local
+    from game_music.analysis import video_pass as local
     from game_music.media.probe import probe
 
     path = tmp_path / "scenes.mkv"

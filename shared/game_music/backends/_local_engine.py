@@ -11,7 +11,7 @@ import math
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -21,6 +21,7 @@ from ..analysis import EnergyMeter, SpeechDetector, hop_count
 from ..analysis.energy import fit_length
 from ..analysis.game_music import GameMusicMeter
 from ..analysis.result import HOP_S, Analysis, Cut
+from ..analysis.video_pass import VideoPass
 from ..events import ProgressFn
 from ..media.audio import SAMPLE_RATE, AudioWriter, iter_audio_blocks, pick_streams, samples_for
 from ..media.mux import MAX_TRUE_PEAK_DBTP, EncodedAudio, MuxReport, mux_pcm, write_pcm_mov
@@ -40,9 +41,6 @@ from ..mix.fit import MAX_LIFT_DB, plan_to_target
 from ..music import compose_music
 from ..request import MusicRequest
 from .base import RenderOptions, RenderResult
-
-if TYPE_CHECKING:
-    from .local import VideoPass
 
 BLOCK_S = 10.0
 CHANNELS = 2

@@ -176,7 +176,7 @@ def compose_music(
     style = plan.style
     if sampled and style.sampled is not None:
         from .synth.bank import choose_bank
-        from .synth.sampled import sampled_synth
+        from .synth.recorded import sampled_synth
 
         made = sampled_synth(style.sampled, sample_rate, plan.bpm, choose_bank(soundfont))
         if made is not None:

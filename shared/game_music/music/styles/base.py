@@ -92,7 +92,7 @@ class Style:
     moods: tuple[str, ...]
     synth: Callable[[int, float], Any] | None = None  # (sample_rate, bpm) -> synth
     # The family of recorded instruments that plays this style when a SoundFont can be played
-    # (``synth.sampled.sampled_synth``); ``synth`` is then the fallback.
+    # (``synth.recorded.sampled_synth``); ``synth`` is then the fallback.
     sampled: str | None = None
     # How the style answers the clip's big moments (music.accents): "chip" (a roll, a crash
     # and the bass on the beat, a break; drums on the noise channel alone), "kit" (the same

@@ -16,10 +16,9 @@ PACKAGE = Path(__file__).resolve().parents[1] / "shared" / "game_music"
 # Lowest first. Units on one layer may not import each other, except on the entry layer
 # (commands that start other commands).
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("_errors", "events", "request", "_memory", "_scipy_import", "_prompt_words",
-     "serve_client"),
-    ("game_music", "config", "_fork", "_progress", "_prompt_fuzzy", "_prompt_patterns"),
-    ("mix", "prompt", "_joblog"),
+    ("_errors", "events", "_memory", "_scipy_import", "_prompt_words", "serve_client"),
+    ("request", "config", "_fork", "_progress", "_prompt_fuzzy", "_prompt_patterns"),
+    ("game_music", "mix", "prompt", "_joblog"),
     ("media",),
     ("analysis", "demo"),
     ("music",),

@@ -4,8 +4,9 @@ Every failure a user can meet is a :class:`GameMusicError` with a stable ``code`
 and a process ``exit_code`` (Contract 1)::
 
     GameMusicError                      code / exit
-    ├── InputError                      (exit 3)
+    ├── InputError                      input (exit 3)
     │   ├── InputNotFound               input_not_found
+    │   ├── InputBusy                   input_busy
     │   ├── UnsupportedInput            unsupported_input
     │   ├── CorruptInput                corrupt_input
     │   ├── NoVideoStream               no_video_stream
@@ -16,14 +17,17 @@ and a process ``exit_code`` (Contract 1)::
     │   ├── NoCredits                   no_credits
     │   ├── RateLimited                 rate_limited
     │   └── ExportBlocked               export_blocked
-    ├── OutputError                     (exit 5)
+    ├── OutputError                     output (exit 5)
     │   ├── OutputNotWritable           output_not_writable
     │   └── DiskFull                    disk_full
     ├── UsageError                      usage (exit 2)
+    │   └── InvalidRequest              usage (also a ValueError)
     ├── Cancelled                       cancelled (exit 130)
     └── InternalError                   internal (exit 1)
 
-Messages are one line written for a person; they never contain tokens or passwords.
+Only leaves are raised; a base's own code ("input", "output") names the family for a catcher
+and never reaches an event. Messages are one line written for a person; they never contain
+tokens or passwords.
 """
 
 from __future__ import annotations
@@ -45,12 +49,18 @@ class GameMusicError(Exception):
 
 
 class InputError(GameMusicError):
-    code = "unsupported_input"
+    code = "input"
     exit_code = 3
 
 
 class InputNotFound(InputError):
     code = "input_not_found"
+
+
+class InputBusy(InputError):
+    """The recording is still being written (OBS has not finished it)."""
+
+    code = "input_busy"
 
 
 class UnsupportedInput(InputError):
@@ -95,7 +105,7 @@ class ExportBlocked(BackendError):
 
 
 class OutputError(GameMusicError):
-    code = "output_not_writable"
+    code = "output"
     exit_code = 5
 
 
@@ -110,6 +120,11 @@ class DiskFull(OutputError):
 class UsageError(GameMusicError):
     code = "usage"
     exit_code = 2
+
+
+class InvalidRequest(UsageError, ValueError):
+    """A :class:`~game_music.MusicRequest` field out of range (a ValueError too, for callers
+    that validate values the usual Python way)."""
 
 
 class Cancelled(GameMusicError):

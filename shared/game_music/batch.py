@@ -34,7 +34,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from ._errors import Cancelled, GameMusicError, InputError, UsageError
+from ._errors import Cancelled, GameMusicError, InputBusy, UsageError
 from ._joblog import JobLog, job_key
 from .backends.base import Backend, RenderOptions
 from .events import Emit, Event, done_event, error_event, start_event
@@ -401,7 +401,7 @@ def _busy(i: int, spec: JobSpec, reason: str, backend: str, ctx: _Context) -> Ou
     if ctx.batch:  # leave it for the next run
         log.warning("skipping %s", message)
         return Outcome(spec.input, "skipped", detail=reason)
-    err = InputError(f"{message}; try again when the recording has stopped")
+    err = InputBusy(f"{message}; try again when the recording has stopped")
     inp, out = str(spec.input.absolute()), str(spec.output.absolute())
     ctx.events.emit(i, start_event(inp, out, backend))
     ctx.events.emit(i, error_event(inp, err.code, err.message))

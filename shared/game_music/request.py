@@ -6,6 +6,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ._errors import InvalidRequest
+
 STYLES: tuple[str, ...] = (
     "chiptune", "gameboy", "fm16", "synthwave", "orchestral", "lofi", "ambient", "rock", "edm",
 )
@@ -40,15 +42,15 @@ class MusicRequest:
 
     def __post_init__(self) -> None:
         if self.style is not None and self.style not in STYLES:
-            raise ValueError(f"unknown style {self.style!r}")
+            raise InvalidRequest(f"unknown style {self.style!r}")
         if self.mood is not None and self.mood not in MOODS:
-            raise ValueError(f"unknown mood {self.mood!r}")
+            raise InvalidRequest(f"unknown mood {self.mood!r}")
         if self.game_audio not in GAME_AUDIO:
-            raise ValueError(f"game_audio must be one of {GAME_AUDIO}")
+            raise InvalidRequest(f"game_audio must be one of {GAME_AUDIO}")
         if self.aspect not in ASPECTS:
-            raise ValueError(f"aspect must be one of {ASPECTS}")
+            raise InvalidRequest(f"aspect must be one of {ASPECTS}")
         if self.music_volume is not None and not 0.0 <= self.music_volume <= 1.0:
-            raise ValueError("music_volume must be in [0, 1]")
+            raise InvalidRequest("music_volume must be in [0, 1]")
 
     def replace(self, **changes: Any) -> MusicRequest:
         return dataclasses.replace(self, **changes)

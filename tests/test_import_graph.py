@@ -155,3 +155,14 @@ def test_the_checker_sees_a_planted_circle_and_an_upward_import() -> None:
     # music importing backends would be upward: the rank check catches it.
     rank = {u: i for i, layer in enumerate(LAYERS) for u in layer}
     assert rank["backends"] > rank["music"]
+
+
+def test_ffmpeg_is_started_by_the_one_runner_only() -> None:
+    """media/ffmpeg.py owns every ffmpeg launch (binary override, error mapping, stopping)."""
+    launching = []
+    for name, path in _modules().items():
+        text = path.read_text(encoding="utf-8")
+        if name != "game_music.media.ffmpeg" and "ffmpeg_exe" in text and (
+                "subprocess." in text or "Popen" in text):
+            launching.append(name)
+    assert launching == []

@@ -26,7 +26,7 @@ import numpy as np
 
 from .._errors import GameMusicError, InternalError
 from .audio import SAMPLE_RATE
-from .ffmpeg import drain, error_from_stderr, ffmpeg_exe
+from .ffmpeg import drain, error_from_stderr, start_ffmpeg
 
 FRAME = 1024  # samples per AAC frame
 SEGMENT_FRAMES = 1408  # 30.04 s: few splices, and at most a few segments of PCM held
@@ -193,11 +193,8 @@ class ParallelAacEncoder:
         lo = self._feed_range(k)[0]
         first = 0 if k == 0 else k * self._frames + 1
         end = frame_count(self.samples) if k == self._count - 1 else (k + 1) * self._frames + 1
-        cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
-               "-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", "2", "-i", "pipe:0",
-               *ENCODE_ARGS, "-f", "adts", "pipe:1"]
-        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
+        proc = start_ffmpeg(["-f", "f32le", "-ar", str(SAMPLE_RATE), "-ac", "2", "-i", "pipe:0",
+                             *ENCODE_ARGS, "-f", "adts", "pipe:1"], stdin=True, stdout=True)
         seg = _Segment(first=first, end=end, lo=lo, proc=proc)
         feeder = threading.Thread(target=self._feed, args=(seg,), daemon=True)
         feeder.start()

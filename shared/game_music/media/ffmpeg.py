@@ -164,6 +164,23 @@ def _stop(proc: subprocess.Popen) -> None:  # type: ignore[type-arg]
         proc.wait()
 
 
+def start_ffmpeg(
+    args: Sequence[str], *, stdin: bool | IO[bytes] = False, stdout: bool = True,
+    loglevel: str = "error",
+) -> subprocess.Popen:  # type: ignore[type-arg]
+    """Start ffmpeg with pipes; the caller owns the process (see :func:`open_ffmpeg` for one
+    stopped at the end of a block)."""
+    cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", loglevel, "-y"]
+    if stdin is False:
+        cmd.append("-nostdin")
+    return subprocess.Popen(
+        [*cmd, *args],
+        stdin=subprocess.PIPE if stdin is True else stdin or subprocess.DEVNULL,
+        stdout=subprocess.PIPE if stdout else subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
 @contextlib.contextmanager
 def open_ffmpeg(
     args: Sequence[str], *, stdin: bool | IO[bytes] = False, stdout: bool = True,
@@ -173,15 +190,7 @@ def open_ffmpeg(
 
     ``stdin`` is True for a pipe we write to, or another process's output to read from.
     """
-    cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", loglevel, "-y"]
-    if stdin is False:
-        cmd.append("-nostdin")
-    proc = subprocess.Popen(
-        [*cmd, *args],
-        stdin=subprocess.PIPE if stdin is True else stdin or subprocess.DEVNULL,
-        stdout=subprocess.PIPE if stdout else subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    proc = start_ffmpeg(args, stdin=stdin, stdout=stdout, loglevel=loglevel)
     try:
         yield proc
     finally:

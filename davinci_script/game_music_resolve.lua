@@ -84,11 +84,19 @@ local function quote(arg, windows)
   return "'" .. arg:gsub("'", "'\\''") .. "'"
 end
 
+-- A folder as a word cmd.exe itself reads (for mkdir, rmdir): in real quotes, where & | < > ^
+-- are plain text, and % (the one character cmd.exe still expands there) stepping out of the
+-- quotes as ^% ("a"^%"b" reads a%b).
+local function cmd_path(path)
+  return '"' .. tostring(path):gsub("%%", '"^%%"') .. '"'
+end
+M.cmd_path = cmd_path
+
 local function mkdir(path)
   if WINDOWS then
-    os.execute('if not exist ' .. quote(path) .. ' mkdir ' .. quote(path))
+    os.execute('if not exist ' .. cmd_path(path) .. ' mkdir ' .. cmd_path(path))
   else
-    os.execute("mkdir -p " .. quote(path) .. " 2>/dev/null")
+    os.execute("mkdir -p -- " .. quote(path) .. " 2>/dev/null")
   end
 end
 
@@ -736,9 +744,9 @@ end
 
 local function remove_tree(folder)
   if WINDOWS then
-    os.execute("rmdir /s /q " .. quote(folder))
+    os.execute("rmdir /s /q " .. cmd_path(folder))
   else
-    os.execute("rm -rf " .. quote(folder))
+    os.execute("rm -rf -- " .. quote(folder))
   end
 end
 

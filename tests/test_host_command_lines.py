@@ -238,3 +238,9 @@ def test_posix_quoting_round_trips_through_sh_for_the_obs_worker_too() -> None:
     settings = obs_worker.JobSettings(prompt=PROMPTS[2], style="", backend="", output_dir="")
     cmd = obs_worker.engine_command(["gm"], NAMES[1], settings)
     assert shlex.split(shlex.join(cmd)) == cmd
+
+
+def test_folders_for_mkdir_and_rmdir_keep_their_percent_signs(lua: SimpleNamespace) -> None:
+    # In real quotes cmd.exe leaves & | < > ^ alone; each % steps out as ^% ("a"^%"b" = a%b).
+    assert _s(lua.m.cmd_path(r"C:\Users\100%me\%TEMP% & co".encode())) == \
+        r'"C:\Users\100"^%"me\"^%"TEMP"^%" & co"'

@@ -8,6 +8,7 @@ the synthesizers.
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import json
 import logging
@@ -113,14 +114,19 @@ def fake_cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
     the CLI, batch, job runner and refine code are the real ones, only the render is fast.
 
     ``fake_cli("add", x, "--json", backend=FakeBackend(fail=...))``; without ``backend`` each
-    job gets a fresh default one. The backends made are in ``fake_cli.made``."""
+    job gets a fresh default one. The backends made are in ``fake_cli.made``. A file counts as
+    finished once unchanged for ``settle`` seconds (the CLI's 2 s would dominate these tests
+    of just-written files; pass ``settle=2.0`` to test the waiting itself)."""
+    from game_music import batch
     from game_music import cli as cli_module
     from game_music.backends.fake import FakeBackend
 
     made: list[FakeBackend] = []
 
-    def run(*args: str, backend: FakeBackend | None = None,
-            env: dict[str, str] | None = None) -> CliResult:
+    settled = batch.wait_until_settled
+
+    def run(*args: str, backend: FakeBackend | None = None, env: dict[str, str] | None = None,
+            settle: float = 0.1) -> CliResult:
         def make_backend(name: str, prompt: str | None) -> FakeBackend:
             chosen = backend or FakeBackend()
             chosen.name = name  # stands in for the engine the user asked for
@@ -129,6 +135,7 @@ def fake_cli(monkeypatch: pytest.MonkeyPatch) -> Callable[..., CliResult]:
 
         with monkeypatch.context() as m:
             m.setattr(cli_module, "make_backend", make_backend)
+            m.setattr(batch, "wait_until_settled", functools.partial(settled, settle=settle))
             for key, value in (env or {}).items():
                 m.setenv(key, value)
             out, err = io.StringIO(), io.StringIO()

@@ -147,7 +147,8 @@ def write_tone(path: Path, seconds: float) -> None:
     n = max(1, round(seconds * SAMPLE_RATE))
     t = np.arange(n) / SAMPLE_RATE
     mono = (TONE_LEVEL * 32767 * np.sin(2 * np.pi * TONE_HZ * t)).astype("<i2")
-    with wave.open(str(path), "wb") as w:
+    # The file is opened first: a wave.open that fails leaves a half-made writer behind.
+    with open(path, "wb") as fh, wave.open(fh, "wb") as w:
         w.setnchannels(2)
         w.setsampwidth(2)
         w.setframerate(SAMPLE_RATE)

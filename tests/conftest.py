@@ -71,8 +71,8 @@ def make_clip(clip_dir: Path) -> Callable[..., SampleClip]:
 
         key = (name, tuple(sorted(kwargs.items())))
         if key not in _CLIPS:
-            folder = clip_dir / f"c{len(_CLIPS)}"
-            folder.mkdir()
+            # A fresh folder even when an earlier clip failed half-way.
+            folder = Path(tempfile.mkdtemp(prefix="c", dir=clip_dir))
             kwargs.setdefault("seconds", 6.0)
             kwargs.setdefault("width", 640)
             kwargs.setdefault("height", 360)

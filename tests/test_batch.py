@@ -33,6 +33,12 @@ def clips(make_clip: Callable) -> list[Path]:
     return [make_clip(f"rec{i}.mkv", seed=i, **SMALL).path for i in range(3)]
 
 
+@pytest.fixture(params=["fake", pytest.param("engine", marks=pytest.mark.slow)])
+def add_cli(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """The CLI on the fake backend (fast), and once more on the real engine (slow)."""
+    return request.getfixturevalue("fake_cli" if request.param == "fake" else "cli")
+
+
 def _place(src: Path, dst: Path, age_s: float) -> Path:
     shutil.copyfile(src, dst)
     t = time.time() - age_s
@@ -56,7 +62,8 @@ def _groups(events: list[dict]) -> list[tuple[str, list[str]]]:
     return groups
 
 
-def test_folder_in_recording_order_then_skipped(tmp_path: Path, cli, clips: list[Path]) -> None:
+def test_folder_in_recording_order_then_skipped(tmp_path: Path, add_cli, clips: list[Path]) -> None:
+    cli = add_cli
     folder = tmp_path / "session"
     folder.mkdir()
     # Names deliberately out of time order; OBS remux copy, our output, temp and other files.
@@ -96,7 +103,8 @@ def test_folder_in_recording_order_then_skipped(tmp_path: Path, cli, clips: list
     assert [bool(e.get("skipped")) for e in forced.events if e["event"] == "done"] == [False, False]
 
 
-def test_parallel_groups_stay_in_order(tmp_path: Path, cli, clips: list[Path]) -> None:
+def test_parallel_groups_stay_in_order(tmp_path: Path, add_cli, clips: list[Path]) -> None:
+    cli = add_cli
     inputs = [_place(c, tmp_path / f"{n}.mkv", 100) for n, c in zip("zyx", clips, strict=True)]
     result = cli("add", *map(str, inputs), "-j", "2", "--json")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -117,7 +125,8 @@ def test_parallel_groups_stay_in_order(tmp_path: Path, cli, clips: list[Path]) -
         assert abs(out.video.duration - probe(p).video.duration) <= out.frame_duration
 
 
-def test_failures_in_a_batch_and_human_summary(tmp_path: Path, cli, clips: list[Path]) -> None:
+def test_failures_in_a_batch_and_human_summary(tmp_path: Path, add_cli, clips: list[Path]) -> None:
+    cli = add_cli
     good = _place(clips[0], tmp_path / "good.mkv", 300)
     bad = tmp_path / "broken.mkv"
     bad.write_bytes(b"\x1aE\xdf\xa3 not really matroska" * 100)
@@ -192,7 +201,7 @@ def _grow(path: Path, data: bytes, seconds: float) -> threading.Thread:
 def test_growing_file_is_waited_for_or_skipped(tmp_path: Path, clips: list[Path]) -> None:
     data = clips[0].read_bytes()
     path = tmp_path / "recording.mkv"
-    writer = _grow(path, data, 4.0)
+    writer = _grow(path, data, 2.0)
     time.sleep(0.3)
     reason = wait_until_settled(path, wait=0.0)
     assert reason is not None and "still being written" in reason
@@ -200,6 +209,21 @@ def test_growing_file_is_waited_for_or_skipped(tmp_path: Path, clips: list[Path]
     assert not writer.is_alive() and path.read_bytes() == data
 
 
+def test_cli_waits_for_a_file_being_written_in_process(tmp_path: Path, fake_cli,
+                                                      clips: list[Path]) -> None:
+    """The same wait with the CLI in this process and the fake backend."""
+    path = tmp_path / "live.mkv"
+    path.write_bytes(b"")
+    writer = _grow(path, clips[0].read_bytes(), 2.0)
+    result = fake_cli("add", str(path), "--json", "--wait", "30", settle=2.0)
+    writer.join()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert fake_cli.made[-1].calls[0].input.stat().st_size == len(clips[0].read_bytes())
+    out = probe(path.with_name("live (game music).mp4"))
+    assert abs(out.video.duration - probe(path).video.duration) <= out.frame_duration
+
+
+@pytest.mark.slow
 def test_cli_waits_for_a_file_being_written(tmp_path: Path, clips: list[Path]) -> None:
     """Never read half-way: the job starts once the recorder has finished the file."""
     path = tmp_path / "live.mkv"
@@ -254,6 +278,39 @@ def test_ordered_events() -> None:
                     (2, "done")]
 
 
+def test_parallel_batch_stops_cleanly_in_process(tmp_path: Path, fake_cli,
+                                                 clips: list[Path]) -> None:
+    """The same SIGTERM with the CLI in this process and two fake jobs running."""
+    import os
+    import signal
+
+    from game_music.backends.fake import FakeBackend
+
+    for n in range(3):
+        _place(clips[0], tmp_path / f"r{n}.mkv", 600 - n)
+    backend = FakeBackend(seconds=60)
+
+    def stop_when_both_run() -> None:
+        deadline = time.monotonic() + 30
+        while len(backend.calls) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.1)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    killer = threading.Thread(target=stop_when_both_run)
+    killer.start()
+    result = fake_cli("add", str(tmp_path), "-j", "2", "--json", backend=backend)
+    killer.join()
+    assert result.returncode == 130, result.stderr
+    assert "Traceback" not in result.stderr
+    events = result.events
+    finals = [e for e in events if e["event"] in ("done", "error")]
+    assert finals and all(e.get("code") == "cancelled" for e in finals)
+    assert len([e for e in events if e["event"] == "start"]) <= 2 and len(backend.calls) == 2
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r0.mkv", "r1.mkv", "r2.mkv"]
+
+
+@pytest.mark.slow
 def test_parallel_batch_stops_cleanly(tmp_path: Path, make_clip: Callable) -> None:
     """SIGTERM (a host stopping us) during a parallel batch: every running job unwinds,
     nothing partial or temporary is left, and the rest never starts."""

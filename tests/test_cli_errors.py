@@ -1,4 +1,8 @@
-"""Every bad input gets one clear line, a stable code and the right exit code (Contracts 1-2)."""
+"""Every bad input gets one clear line, a stable code and the right exit code (Contracts 1-2).
+
+The CLI runs in this process on the fake backend (the failures are the job runner's and the
+probe's, met before any music is made); one human-readable case runs as a separate process.
+"""
 
 from __future__ import annotations
 
@@ -28,11 +32,11 @@ def _error(result) -> dict:  # type: ignore[no-untyped-def]
     ],
 )
 def test_bad_files(
-    tmp_path: Path, cli, name: str, content: bytes, code: str, exit_code: int
+    tmp_path: Path, fake_cli, name: str, content: bytes, code: str, exit_code: int
 ) -> None:
     path = tmp_path / name
     path.write_bytes(content)
-    result = cli("add", str(path), "--json")
+    result = fake_cli("add", str(path), "--json")
     err = _error(result)
     assert err["code"] == code
     assert result.returncode == exit_code
@@ -42,8 +46,8 @@ def test_bad_files(
     assert sorted(p.name for p in tmp_path.iterdir()) == [name]  # nothing left behind
 
 
-def test_missing_input(tmp_path: Path, cli) -> None:
-    result = cli("add", str(tmp_path / "nope.mkv"), "--json")
+def test_missing_input(tmp_path: Path, fake_cli) -> None:
+    result = fake_cli("add", str(tmp_path / "nope.mkv"), "--json")
     assert _error(result)["code"] == "input_not_found"
     assert result.returncode == 3
 
@@ -56,34 +60,34 @@ def test_missing_input_human(tmp_path: Path, cli) -> None:
     assert "Traceback" not in result.stderr
 
 
-def test_audio_only(tmp_path: Path, cli) -> None:
+def test_audio_only(tmp_path: Path, fake_cli) -> None:
     path = tmp_path / "voice.m4a"
     run_ffmpeg(["-f", "lavfi", "-i", "sine=f=440:d=2", "-c:a", "aac", str(path)])
-    result = cli("add", str(path), "--json")
+    result = fake_cli("add", str(path), "--json")
     assert _error(result)["code"] == "no_video_stream"
     assert result.returncode == 3
 
 
-def test_truncated_mp4(tmp_path: Path, cli, make_clip: Callable) -> None:
+def test_truncated_mp4(tmp_path: Path, fake_cli, make_clip: Callable) -> None:
     src = make_clip("whole.mp4", seconds=4)
     data = src.path.read_bytes()
     path = tmp_path / "cut.mp4"
     path.write_bytes(data[: len(data) // 2])  # moov sits at the end: unreadable
-    result = cli("add", str(path), "--json")
+    result = fake_cli("add", str(path), "--json")
     assert _error(result)["code"] == "corrupt_input"
     assert result.returncode == 3
 
 
-def test_truncated_mkv_header(tmp_path: Path, cli, make_clip: Callable) -> None:
+def test_truncated_mkv_header(tmp_path: Path, fake_cli, make_clip: Callable) -> None:
     src = make_clip("whole.mkv", seconds=4)
     path = tmp_path / "cut.mkv"
     path.write_bytes(src.path.read_bytes()[:300])
-    result = cli("add", str(path), "--json")
+    result = fake_cli("add", str(path), "--json")
     assert _error(result)["code"] == "corrupt_input"
     assert result.returncode == 3
 
 
-def test_truncated_mkv_body_is_processed(tmp_path: Path, cli, make_clip: Callable) -> None:
+def test_truncated_mkv_body_is_processed(tmp_path: Path, fake_cli, make_clip: Callable) -> None:
     """An OBS crash leaves an MKV cut mid-way: what was recorded is still usable."""
     from game_music.media.probe import probe
 
@@ -91,7 +95,7 @@ def test_truncated_mkv_body_is_processed(tmp_path: Path, cli, make_clip: Callabl
     data = src.path.read_bytes()
     path = tmp_path / "crashed.mkv"
     path.write_bytes(data[: int(len(data) * 0.6)])
-    result = cli("add", str(path), "--json")
+    result = fake_cli("add", str(path), "--json")
     assert result.returncode == 0, result.stdout + result.stderr
     out = Path(result.events[-1]["output"])
     info = probe(out)
@@ -115,7 +119,7 @@ def readonly_dir(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 
 def test_read_only_output_folder(
-    tmp_path: Path, cli, make_clip: Callable, readonly_dir: Path
+    tmp_path: Path, fake_cli, make_clip: Callable, readonly_dir: Path
 ) -> None:
     import os
 
@@ -123,29 +127,29 @@ def test_read_only_output_folder(
         pytest.skip("cannot make a read-only folder here (root without mount)")
     src = tmp_path / "in.mkv"
     shutil.copy(make_clip("whole.mkv", seconds=4).path, src)
-    result = cli("add", str(src), "-o", str(readonly_dir) + "/", "--json")
+    result = fake_cli("add", str(src), "-o", str(readonly_dir) + "/", "--json")
     assert _error(result)["code"] == "output_not_writable"
     assert result.returncode == 5
 
 
-def test_usage_errors(tmp_path: Path, cli) -> None:
-    result = cli("add", "a.mkv", "b.mkv", "-o", str(tmp_path / "one.mp4"))
+def test_usage_errors(tmp_path: Path, fake_cli) -> None:
+    result = fake_cli("add", "a.mkv", "b.mkv", "-o", str(tmp_path / "one.mp4"))
     assert result.returncode == 2
     assert "[usage]" in result.stderr
-    assert cli("add").returncode == 2
-    assert cli("add", "x.mkv", "--style", "polka").returncode == 2
+    assert fake_cli("add").returncode == 2
+    assert fake_cli("add", "x.mkv", "--style", "polka").returncode == 2
 
 
-def test_explain_and_styles(cli) -> None:
+def test_explain_and_styles(fake_cli) -> None:
     import json
 
-    result = cli("explain", "add retro chiptune background music at 35%", "--json")
+    result = fake_cli("explain", "add retro chiptune background music at 35%", "--json")
     assert result.returncode == 0
     req = json.loads(result.stdout)
     assert req["style"] == "chiptune" and req["music_volume"] == pytest.approx(0.35)
     assert set(req) >= {"style", "mood", "tempo_bpm", "music_volume", "start_s", "end_s",
                         "fade_in_s", "fade_out_s", "duck_voice", "game_audio", "aspect", "seed",
                         "unrecognized"}
-    styles = json.loads(cli("styles", "--json").stdout)
+    styles = json.loads(fake_cli("styles", "--json").stdout)
     assert set(styles) == {"chiptune", "gameboy", "fm16", "synthwave", "orchestral", "lofi",
                            "ambient", "rock", "edm"}

@@ -48,6 +48,7 @@ def test_split_synthesis_equals_one_process(tmp_path: Path,
     assert split_lufs == pytest.approx(alone_lufs, abs=1e-5)
 
 
+@pytest.mark.slow
 def test_render_reads_back_the_decoded_tracks(tmp_path: Path, make_clip,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """The render pass reads the game and voice blocks the analysis decoded from disk; with

@@ -1,8 +1,10 @@
 """Bad days: a full disk, folders and inputs vanishing, ffmpeg killed, crashed recordings.
 
-Every case runs the CLI as a separate process and checks what a user (or a host) sees: one
-error event with a stable code, the right exit code, no traceback, nothing under the final name,
-no temp files left behind, and the input untouched.
+Every case runs the CLI and checks what a user (or a host) sees: one error event with a stable
+code, the right exit code, no traceback, nothing under the final name, no temp files left
+behind, and the input untouched. Cases about the engine's own processes run it as a separate
+process (``slow``); cases the job runner and the mux path decide also run in-process on the
+fake backend.
 """
 
 from __future__ import annotations
@@ -25,6 +27,12 @@ from game_music.media.ffmpeg import ffmpeg_exe, run_ffmpeg
 from game_music.media.probe import probe
 
 LONG = {"seconds": 20.0, "width": 320, "height": 180}
+
+
+@pytest.fixture(params=["fake", pytest.param("engine", marks=pytest.mark.slow)])
+def add_cli(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """The CLI on the fake backend (fast), and once more on the real engine (slow)."""
+    return request.getfixturevalue("fake_cli" if request.param == "fake" else "cli")
 
 
 def _sha(path: Path) -> str:
@@ -111,6 +119,7 @@ def small_fs(tmp_path: Path) -> Iterator[Path]:
     subprocess.run(["umount", "-l", str(folder)], check=False)
 
 
+@pytest.mark.slow
 def test_disk_full_on_a_small_filesystem(tmp_path: Path, cli, make_clip: Callable,
                                           small_fs: Path) -> None:
     # ~4 MB of video: the MP4 cannot fit in 3 MB, whatever the engine writes first.
@@ -123,7 +132,7 @@ def test_disk_full_on_a_small_filesystem(tmp_path: Path, cli, make_clip: Callabl
     assert _sha(src) == digest
 
 
-def test_disk_full_injected(tmp_path: Path, cli, make_clip: Callable) -> None:
+def test_disk_full_injected(tmp_path: Path, add_cli, make_clip: Callable) -> None:
     """The same failure where no file system can be mounted: the final write goes to a
     device that is always full (Linux ``/dev/full``)."""
     if not Path("/dev/full").exists():
@@ -138,7 +147,7 @@ def test_disk_full_injected(tmp_path: Path, cli, make_clip: Callable) -> None:
     wrapper.chmod(wrapper.stat().st_mode | stat.S_IEXEC)
     src, digest = _copy(make_clip("small.mkv", seconds=3.0, width=320, height=180).path,
                         tmp_path / "in")
-    result = cli("add", str(src), "--json", env={"GAME_MUSIC_FFMPEG": str(wrapper)})
+    result = add_cli("add", str(src), "--json", env={"GAME_MUSIC_FFMPEG": str(wrapper)})
     events = result.events
     _check_failure(events, result.stderr, result.returncode, {"disk_full"}, 5)
     _no_output(events[0])
@@ -149,6 +158,38 @@ def test_disk_full_injected(tmp_path: Path, cli, make_clip: Callable) -> None:
 # -- things vanishing mid-run ---------------------------------------------------------------
 
 
+def test_output_folder_vanishes_in_process(tmp_path: Path, fake_cli,
+                                           make_clip: Callable) -> None:
+    """The same on the fake backend: the folder goes while the job is working."""
+    import threading
+
+    from game_music.backends.fake import FakeBackend
+
+    src, digest = _copy(make_clip("small.mkv", seconds=3.0, width=320, height=180).path,
+                        tmp_path / "in")
+    out = tmp_path / "out"
+    out.mkdir()
+    backend = FakeBackend(hold=threading.Event())
+
+    def remove_when_working() -> None:
+        deadline = time.monotonic() + 30
+        while not backend.calls and time.monotonic() < deadline:
+            time.sleep(0.01)
+        shutil.rmtree(out)
+        backend.hold.set()  # type: ignore[union-attr]
+
+    remover = threading.Thread(target=remove_when_working)
+    remover.start()
+    result = fake_cli("add", str(src), "-o", f"{out}/", "--json", backend=backend)
+    remover.join()
+    err = _check_failure(result.events, result.stderr, result.returncode,
+                         {"output_not_writable"}, 5)
+    assert "no longer exists" in err["message"] or "does not exist" in err["message"]
+    assert not out.exists()
+    assert _sha(src) == digest and _leftovers(src.parent) == []
+
+
+@pytest.mark.slow
 def test_output_folder_vanishes(tmp_path: Path, make_clip: Callable) -> None:
     src, digest = _copy(make_clip("long.mkv", **LONG).path, tmp_path / "in")
     out = tmp_path / "out"
@@ -163,6 +204,7 @@ def test_output_folder_vanishes(tmp_path: Path, make_clip: Callable) -> None:
     assert _sha(src) == digest and _leftovers(src.parent) == []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("stage", ["analyse", "render"])
 def test_input_deleted_mid_run(tmp_path: Path, make_clip: Callable, stage: str) -> None:
     src, _ = _copy(make_clip("long.mkv", **LONG).path, tmp_path / "in")
@@ -198,6 +240,7 @@ def _children(pid: int) -> list[tuple[int, bytes]]:
     return found
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs /proc")
 @pytest.mark.parametrize("target", [b"pipe:1", b".part.mp4"])
 def test_ffmpeg_killed(tmp_path: Path, make_clip: Callable, target: bytes) -> None:
@@ -225,7 +268,7 @@ def test_ffmpeg_killed(tmp_path: Path, make_clip: Callable, target: bytes) -> No
 # -- crashed and cut-off recordings ---------------------------------------------------------
 
 
-def test_obs_crash_mkv_without_cues(tmp_path: Path, cli, make_clip: Callable) -> None:
+def test_obs_crash_mkv_without_cues(tmp_path: Path, add_cli, make_clip: Callable) -> None:
     """A recorder that died leaves an MKV without Cues (index), cut mid-cluster: what was
     recorded is still used, to the last whole frame."""
     live = tmp_path / "live.mkv"
@@ -236,7 +279,7 @@ def test_obs_crash_mkv_without_cues(tmp_path: Path, cli, make_clip: Callable) ->
     crashed = tmp_path / "crashed.mkv"
     crashed.write_bytes(data[: int(len(data) * 0.55) + 7])  # mid-cluster, odd offset
     digest = _sha(crashed)
-    result = cli("add", str(crashed), "--json")
+    result = add_cli("add", str(crashed), "--json")
     assert result.returncode == 0, result.stdout + result.stderr
     info, out = probe(crashed), probe(Path(result.events[-1]["output"]))
     assert 5.0 < info.video.duration < LONG["seconds"] - 2
@@ -245,7 +288,7 @@ def test_obs_crash_mkv_without_cues(tmp_path: Path, cli, make_clip: Callable) ->
 
 
 @pytest.mark.parametrize("faststart", [False, True], ids=["moov-at-end", "moov-first"])
-def test_truncated_mp4(tmp_path: Path, cli, make_clip: Callable, faststart: bool) -> None:
+def test_truncated_mp4(tmp_path: Path, add_cli, make_clip: Callable, faststart: bool) -> None:
     mp4 = tmp_path / "whole.mp4"
     flags = ["-movflags", "+faststart"] if faststart else []
     run_ffmpeg(["-i", str(make_clip("long.mkv", **LONG).path), "-c", "copy", *flags, str(mp4)])
@@ -254,7 +297,7 @@ def test_truncated_mp4(tmp_path: Path, cli, make_clip: Callable, faststart: bool
     cut.write_bytes(data[: len(data) // 2])
     mp4.unlink()
     digest = _sha(cut)
-    result = cli("add", str(cut), "--json")
+    result = add_cli("add", str(cut), "--json")
     _check_failure(result.events, result.stderr, result.returncode, {"corrupt_input"}, 3)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cut.mp4"]
     assert _sha(cut) == digest

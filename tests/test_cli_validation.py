@@ -9,7 +9,6 @@ import pytest
 from game_music._errors import UsageError
 from game_music._progress import HumanReporter
 from game_music.cli import main
-from game_music.doctor import run_doctor
 from game_music.jobs import resolve_output
 from game_music.media.audio import pick_streams
 from game_music.media.probe import AudioStream, MediaInfo
@@ -145,18 +144,3 @@ def test_a_track_the_file_lacks_is_a_usage_error() -> None:
         pick_streams(_media(None), voice_track=2)
     with pytest.raises(UsageError, match="both track 1"):
         pick_streams(_media(None, None), game_track=1, voice_track=1)
-
-
-def test_doctor_prints_one_line_per_check_and_never_the_token(
-        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("NEMO_TOKEN", "secret-token-value-123")
-    assert run_doctor() == 0
-    lines = capsys.readouterr().out.strip().splitlines()
-    names = [line[4:17].strip() for line in lines]
-    assert names[:5] == ["ffmpeg", "engine", "config", "instruments", "cloud token"]
-    assert "OBS" in names and "Resolve" in names
-    assert all(line[:3] in ("ok ", "NO ", "-- ") for line in lines)
-    text = "\n".join(lines)
-    assert "Copyright" not in text and "secret-token-value-123" not in text
-    assert "cloud token  set (NEMO_TOKEN)" in text
-    assert not any(line.startswith("ok ") and "not " in line for line in lines)

@@ -7,7 +7,7 @@ Windows has no fork) it runs on a thread: same results, less overlap.
 
 The child returns its result pickled through a pipe; an exception it raises is raised again
 in the parent. It never runs the parent's cleanup: it leaves with ``os._exit`` whatever
-happens, and dies on Ctrl-C or SIGTERM instead of unwinding the parent's stack.
+happens, and dies on Ctrl-C, SIGTERM or SIGHUP instead of unwinding the parent's stack.
 
 Only the main thread forks. A fork copies the locks other threads hold at that moment, held
 for good in the child: a job thread importing a module while another job forks leaves the
@@ -33,6 +33,10 @@ from typing import Any, Generic, TypeVar
 from ._errors import Cancelled, InternalError
 
 T = TypeVar("T")
+
+#: Signals that mean "the user or host stopped us" (SIGHUP: the terminal was closed).
+_STOP_SIGNALS = tuple(getattr(signal, n) for n in ("SIGINT", "SIGTERM", "SIGHUP")
+                      if hasattr(signal, n))
 
 FORK = sys.platform.startswith("linux") and hasattr(os, "fork")
 
@@ -113,8 +117,8 @@ class Beside(Generic[T]):
             status = 1
             try:
                 os.close(read)
-                signal.signal(signal.SIGINT, signal.SIG_DFL)
-                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                for sig in _STOP_SIGNALS:
+                    signal.signal(sig, signal.SIG_DFL)
                 try:
                     payload = _dumps((True, fn()))
                 except BaseException as e:  # noqa: BLE001 - sent to the parent
@@ -135,7 +139,7 @@ class Beside(Generic[T]):
         self._pid = None
         if os.WIFSIGNALED(status):
             sig = os.WTERMSIG(status)
-            if sig in (signal.SIGINT, signal.SIGTERM):
+            if sig in _STOP_SIGNALS:
                 raise Cancelled("interrupted")
             raise InternalError(f"a worker process was stopped (signal {sig})")
         try:

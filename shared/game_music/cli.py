@@ -220,6 +220,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     doctor = sub.add_parser("doctor", help="check ffmpeg, config and OBS/Resolve install state")
     doctor.add_argument("--json", action="store_true")
+    doctor.add_argument("folders", nargs="*", type=Path, metavar="FOLDER",
+                        help="where to look for what stopped runs left (default: here)")
+    doctor.add_argument("--clean", action="store_true",
+                        help="remove what stopped runs left in those folders")
     doctor.set_defaults(func=cmd_doctor)
 
     refine = sub.add_parser("refine", help="change an earlier output with a new prompt")
@@ -413,11 +417,12 @@ def cmd_refine(args: argparse.Namespace) -> int:
 def cmd_doctor(args: argparse.Namespace) -> int:
     from .doctor import run_doctor
 
-    return run_doctor(as_json=args.json)
+    return run_doctor(as_json=args.json, folders=args.folders, clean=args.clean)
 
 
 def _on_sigterm(signum: int, frame: object) -> None:
-    # Hosts stop a job with SIGTERM: unwind like Ctrl-C so temp files are cleaned up.
+    # Hosts stop a job with SIGTERM, a closed terminal sends SIGHUP: unwind like Ctrl-C so
+    # temp files are cleaned up.
     raise KeyboardInterrupt
 
 
@@ -469,8 +474,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = run_cli(argv)
         if code is not None:
             return code
-    if hasattr(signal, "SIGTERM"):
-        signal.signal(signal.SIGTERM, _on_sigterm)
+    for name in ("SIGTERM", "SIGHUP"):  # a host stopping us, or a closed terminal
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), _on_sigterm)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:

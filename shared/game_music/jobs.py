@@ -13,7 +13,6 @@ import json
 import logging
 import os
 import shutil
-import tempfile
 import time
 import uuid
 import zlib
@@ -23,7 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, _leftovers
 from ._errors import (
     Cancelled,
     DiskFull,
@@ -100,15 +99,35 @@ def seed_for(input_path: Path, size: int) -> int:
     return zlib.crc32(f"{input_path.name}:{size}".encode()) & 0x7FFFFFFF
 
 
-def _free_name(output: Path) -> Path:
-    """Never replace a file we did not make: an existing output without our sidecar gets a
-    numbered sibling instead. Our own earlier take (sidecar present) is replaced."""
-    if not output.exists() or sidecar_path(output).exists():
-        return output
-    for n in range(2, 1000):
-        candidate = output.with_name(f"{output.stem} {n}{output.suffix}")
-        if not candidate.exists() or sidecar_path(candidate).exists():
-            return candidate
+def _temp_paths(output: Path, token: str, options: RenderOptions) -> tuple[Path, Path, list[Path]]:
+    """The work folder and part file of a run, and every temporary path it may leave."""
+    workdir = output.with_name(f".game-music-{token}")
+    tmp_out = output.with_name(f".{output.stem}.{token}.part.mp4")
+    extra = [p.with_name(f".{p.name}.part") for p in (options.stem_path, options.pcm_mov_path)
+             if p is not None]
+    return workdir, tmp_out, [workdir, tmp_out, tmp_out.with_name(f".{tmp_out.name}.part"),
+                              *extra]
+
+
+def _claim_output(
+    output: Path, options: RenderOptions
+) -> tuple[Path, _leftovers.Claim, Path, Path]:
+    """One live run per final name: a name another live run (this process or another) is
+    writing goes to the next free numbered name instead, and we say so."""
+    token = uuid.uuid4().hex[:8]
+    wanted = output
+    for n in range(1, 1000):
+        candidate = output if n == 1 else output.with_name(f"{output.stem} {n}{output.suffix}")
+        if candidate.exists() and not sidecar_path(candidate).exists():
+            continue  # not ours: never replaced
+        workdir, tmp_out, paths = _temp_paths(candidate, token, options)
+        claim = _leftovers.try_claim(candidate, paths)
+        if claim is None:
+            continue  # a live run is writing this name
+        if candidate != wanted and _leftovers.marker_path(wanted).exists():
+            log.warning("%s is being written by another run; this take is %s",
+                        wanted.name, candidate.name)
+        return candidate, claim, workdir, tmp_out
     raise OutputNotWritable(f"{output.parent}: too many outputs named {output.name}")
 
 
@@ -160,6 +179,7 @@ def run_job(
     progress = Progress(emit, [("probe", 1.0), *backend.weights])
     tmp_out: Path | None = None
     workdir: Path | None = None
+    claim: _leftovers.Claim | None = None
     try:
         if not input_path.exists():
             raise InputNotFound(f"{input_path.name}: file not found")
@@ -169,12 +189,14 @@ def run_job(
         media = probe_fn(input_path)
         progress("probe", 1.0)
         _check_output_folder(output.parent)
-        output = _free_name(output)
         if request.seed is None:
             request = request.replace(seed=seed_for(input_path, media.size_bytes))
         try:
-            workdir = Path(tempfile.mkdtemp(prefix=".game-music-", dir=output.parent))
-            tmp_out = output.with_name(f".{output.stem}.{uuid.uuid4().hex[:8]}.part.mp4")
+            # What a killed run left here goes first; a live run's files are never touched.
+            _leftovers.sweep(output.parent)
+            # The marker exists before anything it lists, so a kill at any point is swept.
+            output, claim, workdir, tmp_out = _claim_output(output, options)
+            workdir.mkdir()
         except OSError as exc:
             raise _os_error(exc, output.parent) from None
         result = backend.render(
@@ -219,6 +241,8 @@ def run_job(
             tmp_out.unlink(missing_ok=True)
         if workdir is not None:
             shutil.rmtree(workdir, ignore_errors=True)
+        if claim is not None:
+            claim.release()
 
 
 def report_path(output: Path) -> Path:

@@ -13,7 +13,7 @@ import re
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -52,14 +52,22 @@ def _time_arg(text: str) -> str:
     return t
 
 
-def _track_arg(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if not 1 <= n <= 64:
-        raise argparse.ArgumentTypeError(f"not an audio track number (1, 2, ...): {text!r}")
-    return n
+def _count_arg(what: str, highest: int | None = None) -> Callable[[str], int]:
+    """An argparse type for a whole number from 1 (to ``highest``), named ``what`` in errors."""
+
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            n = 0
+        if n < 1 or (highest is not None and n > highest):
+            raise argparse.ArgumentTypeError(f"not {what}: {text!r}")
+        return n
+
+    return parse
+
+
+_track_arg = _count_arg("an audio track number (1, 2, ...)", 64)
 
 
 def _voice_track_arg(text: str) -> int:
@@ -83,14 +91,7 @@ def _fps_arg(text: str) -> float:
     return fps
 
 
-def _jobs_arg(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        n = 0
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"not a number of jobs: {text!r}")
-    return n
+_jobs_arg = _count_arg("a number of jobs")
 
 
 def _seconds(text: str) -> float:

@@ -62,3 +62,13 @@ def default_prompt(config: dict[str, Any] | None = None) -> str:
     cfg = load_config() if config is None else config
     value = cfg.get("default_prompt") or cfg.get("defaults", {}).get("prompt")
     return str(value) if value else BUILTIN_PROMPT
+
+
+def cluster_settings(config: dict[str, Any]) -> tuple[str | None, list[str]]:
+    """``[cluster] address = "tcp://host:8786"`` and ``path_map = ["LOCAL=REMOTE", ...]``."""
+    section = config.get("cluster") or {}
+    address = section.get("address") if isinstance(section, dict) else None
+    path_map = section.get("path_map", []) if isinstance(section, dict) else []
+    if isinstance(path_map, str):
+        path_map = [path_map]
+    return (str(address) if address else None), [str(p) for p in path_map]

@@ -200,6 +200,9 @@ def test_worker_killed_mid_job_is_retried_without_partial_files(
         assert abs(probe(o.output).duration - 12.0) < 0.5  # complete, not a cut-off file
     assert _leftovers(folder) == []
     assert len(list(folder.glob("*(game music)*.mp4"))) == 2  # no second copy
+    # every visible file is a finished output, its sidecar or a recording
+    visible = [p.name for p in folder.iterdir() if not p.name.startswith(".")]
+    assert all(n.endswith((".mkv", "(game music).mp4", ".game-music.json")) for n in visible)
 
 
 @needs_dask

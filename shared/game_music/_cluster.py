@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import dataclasses
+import glob
 import threading
 import time
 import uuid
@@ -96,7 +97,7 @@ def _remote_job(input_path: Path, request: Any, output: Path, backend_name: str,
         events.append(event)
 
     # A rerun after a worker died: the killed attempt could not clean up its part file.
-    for stale in output.parent.glob(f".{output.stem}*.part.mp4"):
+    for stale in output.parent.glob(f".{glob.escape(output.stem)}*.part.mp4"):
         stale.unlink(missing_ok=True)
     events: list[Event] = []
     try:

@@ -17,7 +17,8 @@ PACKAGE = Path(__file__).resolve().parents[1] / "shared" / "game_music"
 # (commands that start other commands).
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("_errors", "events", "_memory", "_scipy_import", "_prompt_words", "serve_client"),
-    ("request", "config", "_fork", "_progress", "_prompt_fuzzy", "_prompt_patterns"),
+    ("request", "config", "_fork", "_progress", "_prompt_fuzzy", "_prompt_patterns",
+     "_leftovers"),
     ("game_music", "mix", "prompt", "_joblog"),
     ("media",),
     ("analysis", "demo"),
@@ -25,6 +26,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("report",),
     ("backends",),
     ("jobs",),
+    ("_cluster",),
     ("batch", "refine", "doctor"),
     ("cli", "serve", "_warm_pool", "obs", "__main__"),
 )

@@ -99,3 +99,14 @@ def test_doctor_reports_and_cleans_leftovers(tmp_path: Path) -> None:
     assert ok and "removed 1" in detail and not work.exists() and not m.exists()
     ((name, ok, detail),) = _leftover_checks([tmp_path], clean=False)
     assert ok and detail.startswith("none")
+
+
+def test_another_machines_run_is_never_taken_for_dead() -> None:
+    from game_music._leftovers import _me, owner_alive
+
+    me = _me()
+    assert owner_alive(me)
+    # A cluster worker on shared storage: its pid and boot time mean nothing on this host.
+    assert owner_alive({**me, "host": me["host"] + "-elsewhere", "pid": 999_999_999,
+                        "boot": 0.0})
+    assert not owner_alive({**me, "pid": 999_999_999})

@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import shutil
+import socket
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -43,7 +44,8 @@ def marker_path(output: Path) -> Path:
 
 def _me() -> dict[str, Any]:
     proc = psutil.Process()
-    return {"pid": proc.pid, "started": proc.create_time(), "boot": psutil.boot_time()}
+    return {"pid": proc.pid, "started": proc.create_time(), "boot": psutil.boot_time(),
+            "host": socket.gethostname()}
 
 
 def owner_alive(owner: dict[str, Any]) -> bool:
@@ -52,6 +54,10 @@ def owner_alive(owner: dict[str, Any]) -> bool:
         pid, started, boot = int(owner["pid"]), float(owner["started"]), float(owner["boot"])
     except (KeyError, TypeError, ValueError):
         return False
+    if owner.get("host", socket.gethostname()) != socket.gethostname():
+        # Another machine's run on shared storage (a cluster worker): its pid and boot mean
+        # nothing here, so it is never taken for dead; that machine's next run sweeps it.
+        return True
     if abs(psutil.boot_time() - boot) > _TIME_SLACK:
         return False  # rebooted since: nothing of that boot still runs
     try:

@@ -17,6 +17,8 @@
   the others are buffered until their turn, so groups never interleave and come in input order.
   Ctrl-C (or SIGTERM) stops every running job at its next progress step; each cleans up its
   temp files as a single job does.
+- **Cluster**: ``--cluster ADDRESS`` hands each job to a Dask worker (``_cluster``); everything
+  above still happens here.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from ._errors import Cancelled, GameMusicError, InputBusy, UsageError
 from ._joblog import JobLog, job_key
 from .backends.base import Backend, RenderOptions
 from .events import Emit, Event, done_event, error_event, start_event
-from .jobs import run_job
+from .jobs import JobResult, run_job
 from .request import MusicRequest
 
 log = logging.getLogger("game_music")
@@ -53,6 +55,8 @@ DEFAULT_WAIT_S = 30.0
 _POLL_S = 0.25
 
 Status = Literal["done", "skipped", "failed", "cancelled"]
+#: ``runner(spec, backend, emit, prompt, cancel)``: one job run elsewhere (``--cluster``).
+Runner = Callable[["JobSpec", Backend, Emit, "str | None", threading.Event], JobResult]
 
 
 @dataclass(frozen=True)
@@ -284,6 +288,7 @@ class _Context:
     joblog: JobLog
     skips: dict[int, str] = field(default_factory=dict)  # decided before running: why
     cancel: threading.Event = field(default_factory=threading.Event)
+    runner: Runner | None = None  # runs the job elsewhere (a cluster) instead of run_job
 
 
 def run_batch(
@@ -298,6 +303,7 @@ def run_batch(
     prompt: str | None = None,
     json_events: bool = False,
     joblog: JobLog | None = None,
+    runner: Runner | None = None,
 ) -> list[Outcome]:
     """Run every job (``jobs`` at a time) and return one :class:`Outcome` per spec, in order.
 
@@ -306,7 +312,7 @@ def run_batch(
     """
     ctx = _Context(
         specs, backend_for, _OrderedEvents(emit, len(specs)), batch, batch and not force,
-        json_events, wait, prompt, joblog or JobLog(),
+        json_events, wait, prompt, joblog or JobLog(), runner=runner,
     )
     if batch:
         ctx.skips.update(_collisions(specs))
@@ -368,8 +374,11 @@ def _run_one(i: int, ctx: _Context) -> Outcome:
             entry = ctx.joblog.find(key)
             if entry is not None:
                 return _already_done(i, spec, Path(entry.output), backend.name, ctx)
-        result = run_job(spec.input, spec.request, spec.output, backend, emit,
-                         options=spec.options, prompt=ctx.prompt)
+        if ctx.runner is not None:
+            result = ctx.runner(spec, backend, emit, ctx.prompt, ctx.cancel)
+        else:
+            result = run_job(spec.input, spec.request, spec.output, backend, emit,
+                             options=spec.options, prompt=ctx.prompt)
         if key is not None:
             ctx.joblog.record(key, result.input, result.output, result.seconds)
         return Outcome(spec.input, "done", result.output, seconds=result.seconds)

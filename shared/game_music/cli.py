@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import difflib
 import json
@@ -13,7 +14,7 @@ import re
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -187,6 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
     trk.add_argument("--voice-track", type=_voice_track_arg, metavar="N",
                      help="the track with your voice, which the music ducks under; 0 or none: "
                           "no separate voice track")
+    bat.add_argument("--cluster", metavar="ADDRESS",
+                     help="run each video as a task on this Dask scheduler (cluster extra)")
+    bat.add_argument("--cluster-path-map", action="append", default=[], metavar="LOCAL=REMOTE",
+                     help="where the workers see a folder of this machine (repeatable)")
     rng = add.add_argument_group("source range (e.g. from an editor)")
     rng.add_argument("--start", type=_time_arg, help="start: seconds, m:ss, or frames like 300f")
     rng.add_argument("--end", type=_end_arg, help="end: seconds, m:ss, or frames like 900f")
@@ -326,14 +331,34 @@ def cmd_add(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 0
     t0 = time.monotonic()
-    outcomes = run_batch(
-        specs, lambda: make_backend(backend_name, prompt), emit, batch=selection.batch,
-        jobs=getattr(args, "jobs", 1), force=getattr(args, "force", False),
-        wait=getattr(args, "wait", DEFAULT_WAIT_S), prompt=prompt, json_events=args.json,
-    )
+    with _cluster_runner(args, config) as runner:
+        outcomes = run_batch(
+            specs, lambda: make_backend(backend_name, prompt), emit, batch=selection.batch,
+            jobs=len(specs) if runner else getattr(args, "jobs", 1),
+            force=getattr(args, "force", False),
+            wait=getattr(args, "wait", DEFAULT_WAIT_S), prompt=prompt, json_events=args.json,
+            runner=runner,
+        )
     if selection.batch and not args.json:
         print_summary(outcomes, time.monotonic() - t0, selection.not_selected)
     return batch_exit_code(outcomes)
+
+
+@contextlib.contextmanager
+def _cluster_runner(args: argparse.Namespace, config: dict[str, Any]) -> Iterator[Any]:
+    """``--cluster`` (or ``[cluster] address``): jobs run on Dask workers; else ``None``."""
+    from .config import cluster_settings
+
+    address, path_map = cluster_settings(config)
+    address = getattr(args, "cluster", None) or address
+    if not address:
+        yield None
+        return
+    from ._cluster import PathMap, connect
+
+    mapping = PathMap.parse(getattr(args, "cluster_path_map", None) or path_map)
+    with connect(address, mapping, make_backend) as r:
+        yield r
 
 
 def _with_range(options: RenderOptions, inp: Path, args: argparse.Namespace) -> RenderOptions:

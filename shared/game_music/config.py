@@ -80,3 +80,13 @@ def serve_idle_timeout(config: dict[str, Any] | None = None) -> float:
     if seconds <= 0:
         raise UsageError("[serve] idle_timeout must be more than 0 seconds")
     return seconds
+
+
+def cluster_settings(config: dict[str, Any]) -> tuple[str | None, list[str]]:
+    """``[cluster] address = "tcp://host:8786"`` and ``path_map = ["LOCAL=REMOTE", ...]``."""
+    section = config.get("cluster") or {}
+    address = section.get("address") if isinstance(section, dict) else None
+    path_map = section.get("path_map", []) if isinstance(section, dict) else []
+    if isinstance(path_map, str):
+        path_map = [path_map]
+    return (str(address) if address else None), [str(p) for p in path_map]

@@ -64,10 +64,6 @@ def progression(text: str) -> tuple[Chord, ...]:
     return tuple(chord(tok) for tok in text.split())
 
 
-def midi_to_hz(midi: np.ndarray | float) -> np.ndarray | float:
-    return 440.0 * 2.0 ** ((np.asarray(midi, dtype=np.float64) - 69.0) / 12.0)
-
-
 def bar_scale(mode_scale: tuple[int, ...], ch: Chord) -> tuple[int, ...]:
     """The key's scale bent to contain the chord's tones.
 

@@ -13,7 +13,7 @@ Voices (all closed-form in note-relative time, so any sample range renders on it
   then mixed as slices (the drift starts from an LFO phase set by the pitch, so a note always
   sounds the same); the sidechain gain, slow next to the filters, is applied after them.
 
-Other synths reuse ``saw``, ``unison``, ``Drums`` and the effects in ``fx``.
+Other synths reuse ``saw``, ``unison``, ``Drums`` and the kit in ``dsp``.
 """
 
 from __future__ import annotations
@@ -27,41 +27,27 @@ from scipy import signal
 
 from ..channels import NOISE, PULSE1, PULSE2, TRIANGLE
 from ..notes import ROLE
-from . import fx
+from . import dsp
 
 _LN2_1200 = np.log(2.0) / 1200.0
-
-
-def hz(midi: float) -> float:
-    return 440.0 * 2.0 ** ((float(midi) - 69.0) / 12.0)
-
-
-def _blep(x: np.ndarray, dt: float) -> np.ndarray:
-    """PolyBLEP residual of a unit downward jump at phase 0 (to subtract from a naive saw)."""
-    r = np.zeros_like(x)
-    m = x < dt
-    u = x[m] / dt
-    r[m] = u + u - u * u - 1.0
-    m = x > 1.0 - dt
-    u = (x[m] - 1.0) / dt
-    r[m] = u * u + u + u + 1.0
-    return r
 
 
 def saw(phase: np.ndarray, dt: float) -> np.ndarray:
     """Band-limited saw (-1..1) for ``phase`` in cycles, ``dt`` = f / sr."""
     x = phase - np.floor(phase)
-    return 2.0 * x - 1.0 - _blep(x, min(dt, 0.5))
+    y = 2.0 * x - 1.0
+    dsp.add_polyblep(y, x, min(dt, 0.5), -1.0)
+    return y
 
 
 def square(phase: np.ndarray, dt: float, duty: float = 0.5) -> np.ndarray:
     x = phase - np.floor(phase)
     y = np.where(x < duty, 1.0, -1.0)
     d = min(dt, 0.5)
-    y += _blep(x, d)
+    dsp.add_polyblep(y, x, d)
     fall = x - duty
     fall += fall < 0
-    y -= _blep(fall, d)
+    dsp.add_polyblep(y, fall, d, -1.0)
     return y
 
 
@@ -77,7 +63,7 @@ def drift_phase(f: float, t: np.ndarray, t0: float, cents: float = 3.0, rate: fl
     w = 2 * np.pi * rate
     c = f * cents * _LN2_1200 / w
     th = w * t0
-    return f * t + fx.control(lambda u: c * (np.cos(th) - np.cos(w * u + th)), t)
+    return f * t + dsp.control(lambda u: c * (np.cos(th) - np.cos(w * u + th)), t)
 
 
 def unison(
@@ -117,13 +103,7 @@ def unison(
     out *= np.float32(2.0)
     out -= w.sum(axis=1, keepdims=True)
     for v in range(voices):
-        xv, d = ph[v], dt[v]
-        i = np.flatnonzero(xv < d)
-        u = xv[i] / d
-        r = u + u - u * u - 1.0
-        j = np.flatnonzero(xv > 1.0 - d)
-        u = (xv[j] - 1.0) / d
-        q = u * u + u + u + 1.0
+        i, r, j, q = dsp.polyblep(ph[v], dt[v])
         for c in range(2):
             out[c, i] -= w[c, v] * r
             out[c, j] -= w[c, v] * q
@@ -138,17 +118,17 @@ def _noise_band(kind: str, sr: int) -> np.ndarray:
 
 
 def _noise_band64(kind: str, sr: int) -> np.ndarray:
-    n = fx.noise(0, 1 << 17).copy()
+    n = dsp.noise(0, 1 << 17).copy()
     if kind == "hat":
-        return fx.filt(n, "highpass", 7000.0, sr, 4)
+        return dsp.filt(n, "highpass", 7000.0, sr, 4)
     if kind == "snare":
-        return fx.filt(fx.filt(n, "highpass", 900.0, sr, 2), "lowpass", 9000.0, sr, 2)
+        return dsp.filt(dsp.filt(n, "highpass", 900.0, sr, 2), "lowpass", 9000.0, sr, 2)
     if kind == "clap":
-        return fx.filt(n, "bandpass", 1300.0, sr, q=0.9) * 1.8
+        return dsp.filt(n, "bandpass", 1300.0, sr, q=0.9) * 1.8
     if kind == "crash":
-        return fx.filt(n, "highpass", 3500.0, sr, 2)
+        return dsp.filt(n, "highpass", 3500.0, sr, 2)
     if kind == "gated":  # the dense, dark body of a gated room
-        return fx.filt(fx.filt(n, "highpass", 400.0, sr, 2), "lowpass", 5000.0, sr, 2)
+        return dsp.filt(dsp.filt(n, "highpass", 400.0, sr, 2), "lowpass", 5000.0, sr, 2)
     if kind == "riser":
         return n
     raise ValueError(kind)
@@ -167,11 +147,11 @@ class Drums:
         self.kick_hz = kick_hz
         self.kick_decay = kick_decay
         self.tone = tone
-        self._t = np.arange(int(self.SHOT_S * sr)) / sr
+        self._t = dsp.times(0, int(self.SHOT_S * sr), sr)
         self._shots: dict[tuple, np.ndarray] = {}
 
     def t(self, n0: int, n1: int) -> np.ndarray:
-        return self._t[n0:n1] if n1 <= len(self._t) else np.arange(n0, n1) / self.sr
+        return dsp.times(n0, n1, self.sr)
 
     def _shot(self, key: tuple, fn, n0: int, n1: int) -> np.ndarray:
         """Samples [n0, n1) of the cached shape ``fn(t)`` (silence past ``SHOT_S``)."""
@@ -191,8 +171,8 @@ class Drums:
         f0, f1 = self.kick_hz
         k = 28.0  # pitch drop rate (1/s)
         ph = f1 * t + (f0 - f1) / k * (1.0 - np.exp(-k * t))
-        body = sine(ph) * fx.control(lambda u: fx.decay(u, self.kick_decay), t)
-        click = fx.control(lambda u: fx.decay(u, 0.004), t) * 0.5
+        body = sine(ph) * dsp.control(lambda u: dsp.decay(u, self.kick_decay), t)
+        click = dsp.control(lambda u: dsp.decay(u, 0.004), t) * 0.5
         y = body + click * sine(1200.0 * t)
         y[:48] *= np.linspace(0.0, 1.0, 48)
         return y
@@ -203,12 +183,12 @@ class Drums:
     def tom(self, n0: int, n1: int, vol: float, f: float) -> np.ndarray:
         def shape(t: np.ndarray) -> np.ndarray:
             ph = f * t + 0.6 * f / 20.0 * (1.0 - np.exp(-20.0 * t))
-            return sine(ph) * fx.control(lambda u: fx.decay(u, 0.18), t)
+            return sine(ph) * dsp.control(lambda u: dsp.decay(u, 0.18), t)
 
         return self._shot(("tom", float(f)), shape, n0, n1) * vol
 
     def _decay(self, tau: float, n0: int, n1: int) -> np.ndarray:
-        return self._shot(("decay", float(tau)), lambda t: fx.decay(t, tau), n0, n1)
+        return self._shot(("decay", float(tau)), lambda t: dsp.decay(t, tau), n0, n1)
 
     def _noise(self, kind: str, n0: int, n1: int, off: int) -> np.ndarray:
         table = _noise_band(kind, self.sr)
@@ -220,7 +200,7 @@ class Drums:
 
     def _snare_tone(self, t: np.ndarray) -> np.ndarray:
         tone = sine(185.0 * t + 60.0 / 30.0 * (1.0 - np.exp(-30.0 * t)))
-        return tone * fx.control(lambda u: fx.decay(u, 0.06), t) * 0.55
+        return tone * dsp.control(lambda u: dsp.decay(u, 0.06), t) * 0.55
 
     def snare(self, n0: int, n1: int, vol: float, off: int) -> np.ndarray:
         tone = self._shot(("snare",), self._snare_tone, n0, n1)
@@ -230,9 +210,9 @@ class Drums:
         def shape(t: np.ndarray) -> np.ndarray:
             # three quick re-triggers (hands) before the tail
             env = np.maximum.reduce(
-                [fx.decay(np.maximum(t - d, 0.0), 0.008) * (t >= d) for d in (0.0, 0.011, 0.022)]
+                [dsp.decay(np.maximum(t - d, 0.0), 0.008) * (t >= d) for d in (0.0, 0.011, 0.022)]
             )
-            return (0.35 + 1.4 * env) * fx.decay(t, 0.16)
+            return (0.35 + 1.4 * env) * dsp.decay(t, 0.16)
 
         return self._noise("clap", n0, n1, off) * self._shot(("clap",), shape, n0, n1) * vol
 
@@ -241,10 +221,10 @@ class Drums:
 
         def shape(t: np.ndarray) -> np.ndarray:
             env = np.clip((hold + 0.015 - t) / 0.015, 0.0, 1.0) * (
-                0.55 + 0.45 * fx.control(lambda u: fx.decay(u, 0.08), t)
+                0.55 + 0.45 * dsp.control(lambda u: dsp.decay(u, 0.08), t)
             )
             env *= np.minimum(t / 0.006, 1.0)
-            return env * fx.decay(t, 10.0) * 0.5
+            return env * dsp.decay(t, 10.0) * 0.5
 
         return self._noise("gated", n0, n1, off + 7919) * (
             self._shot(("gated", hold), shape, n0, n1) * vol
@@ -322,22 +302,16 @@ class AnalogSynth:
         self.bpm = float(bpm)
         self.beat = 60.0 / self.bpm
         self.p = patch
-        self.reverb = fx.Reverb(sr, rt60=patch.reverb_rt60, damp=0.2, predelay=0.025)
+        self.reverb = dsp.Reverb(sr, rt60=patch.reverb_rt60, damp=0.2, predelay=0.025)
         self.preroll = max(self.reverb.tail, int(1.2 * sr))
         self.chunk = 1 << 20  # long chunks keep the reverb pre-roll cheap
         # risers are drawn before the section change they lead into: look ahead two bars
         self.lookahead = int(8 * self.beat * sr) if patch.risers else 0
-        self.ladder = fx.FilterLadder(sr, (180.0, 600.0, 2000.0, 6500.0), q=1.2)
+        self.ladder = dsp.FilterLadder(sr, (180.0, 600.0, 2000.0, 6500.0), q=1.2)
         self.drums = Drums(sr, kick_hz=patch.kick_hz, kick_decay=patch.kick_decay)
-        self.hp = fx.sos("highpass", 25.0, sr, 2).astype(np.float32)
-        self._t = np.arange(1 << 16) / sr
+        self.hp = dsp.sos("highpass", 25.0, sr, 2).astype(np.float32)
         self._notes: OrderedDict[tuple, tuple[np.ndarray, object]] = OrderedDict()
         self._cached = 0
-
-    def _time(self, n0: int, n1: int) -> np.ndarray:
-        if n1 > len(self._t):
-            self._t = np.arange(max(n1, 2 * len(self._t))) / self.sr
-        return self._t[n0:n1]
 
     # -- note expansion -----------------------------------------------------------------------
     def _events(self, notes: np.ndarray) -> list[tuple[int, int, float, float, int, object]]:
@@ -403,23 +377,23 @@ class AnalogSynth:
             return hit
         p, sr = self.p, self.sr
         rel = _REL.get(role, 0.08)
-        t = self._time(0, dur + int(rel * sr))
+        t = dsp.times(0, dur + int(rel * sr), sr)
         # the analog drift starts from a phase of its slow LFO chosen by the pitch
         t0 = (pitch * 0.618034) % 1.0 / 0.23
         d = dur / sr
-        f = hz(pitch)
+        f = dsp.midi_to_hz(pitch)
         pos: object
         pan = None
         if role in (_R["pad"], _R["final"]):
-            env = fx.control(
-                lambda u: fx.adsr(u, d, 0.35 if role == _R["pad"] else 0.02, 1.2, 0.75, rel), t
+            env = dsp.control(
+                lambda u: dsp.adsr(u, d, 0.35 if role == _R["pad"] else 0.02, 1.2, 0.75, rel), t
             )
             y = unison(f, t, t0, p.pad_voices, p.pad_detune, 0.9, sr, p.drift)
             y += 0.5 * unison(f / 2, t, t0, 2, p.pad_detune, 0.5, sr, p.drift)
             y *= env * 1.1
             pos = p.pad_cut if role == _R["pad"] else p.pad_cut + 0.6
         elif role == _R["lead"]:
-            env = fx.control(lambda u: fx.adsr(u, d, 0.008, 0.3, 0.7, rel), t)
+            env = dsp.control(lambda u: dsp.adsr(u, d, 0.008, 0.3, 0.7, rel), t)
             ph_t = t
             if slide[0]:
                 # the pitch glides in over slide_t seconds (approximate: linear in time)
@@ -430,41 +404,41 @@ class AnalogSynth:
             y = unison(f, ph_t, t0, p.lead_voices, p.lead_detune, 0.35, sr, p.drift)
             y *= env * 0.9
             c0, c1 = p.lead_cut
-            pos = c1 + (c0 - c1) * fx.control(lambda u: fx.decay(u, 0.25), t)
+            pos = c1 + (c0 - c1) * dsp.control(lambda u: dsp.decay(u, 0.25), t)
         elif role == _R["bass"]:
-            env = fx.control(lambda u: fx.adsr(u, d, 0.003, 0.18, 0.6, rel), t)
+            env = dsp.control(lambda u: dsp.adsr(u, d, 0.003, 0.18, 0.6, rel), t)
             if p.bass_sub:
                 fs = f
                 while fs > 62.0:
                     fs /= 2
                 sub = (
                     sine(fs * t)
-                    * fx.control(lambda u: fx.adsr(u, d, 0.004, 1.0, 0.9, rel), t)
+                    * dsp.control(lambda u: dsp.adsr(u, d, 0.004, 1.0, 0.9, rel), t)
                     * 1.1
                 )
                 y = unison(f, t, t0, 2, 14.0, 0.0, sr, 0.0)[:1] * env * 0.55  # centred: mono
                 y += sub
-                pos = 1.0 + 0.9 * fx.control(lambda u: fx.decay(u, 0.12), t)
+                pos = 1.0 + 0.9 * dsp.control(lambda u: dsp.decay(u, 0.12), t)
             else:
                 y0 = 0.6 * saw(f * t, f / sr) + 0.5 * square(f * t * 1.003, f / sr)
                 y = (y0 * (env * 0.9))[None, :]  # mono, both sides
                 c0, c1 = p.bass_cut
-                pos = c1 + (c0 - c1) * fx.control(lambda u: fx.decay(u, 0.07), t)
+                pos = c1 + (c0 - c1) * dsp.control(lambda u: dsp.decay(u, 0.07), t)
         elif role == _R["arp"]:  # plucks
-            env = fx.control(lambda u: fx.adsr(u, d, 0.002, 0.2, 0.25, rel), t)
+            env = dsp.control(lambda u: dsp.adsr(u, d, 0.002, 0.2, 0.25, rel), t)
             y = unison(f, t, t0, 2, 6.0, 0.7, sr, p.drift) * (env * 0.9)
             c0, c1 = p.arp_cut
-            pos = c1 + (c0 - c1) * fx.control(lambda u: fx.decay(u, p.arp_decay), t)
+            pos = c1 + (c0 - c1) * dsp.control(lambda u: dsp.decay(u, p.arp_decay), t)
         else:  # counter: a softer second line
-            env = fx.control(lambda u: fx.adsr(u, d, 0.01, 0.25, 0.6, rel), t)
+            env = dsp.control(lambda u: dsp.adsr(u, d, 0.01, 0.25, 0.6, rel), t)
             y0 = square(drift_phase(f, t, t0, p.drift), f / sr, 0.3)
             y = (y0 * (env * 0.6))[None, :]
-            pan = fx.pan(np.ones(1), 0.35).astype(np.float32)  # (2, 1), after the filters
+            pan = dsp.pan(np.ones(1), 0.35).astype(np.float32)  # (2, 1), after the filters
             pos = 2.6
         if nt["fade"]:  # the last chord dies exactly at the end of the piece
             y *= np.maximum(1.0 - t / max(d, 1e-3), 0.0)
         # mono notes are filtered once (not once per side) and spread when mixed
-        z = self.ladder.render(y.astype(np.float32), pos, fx.RING)
+        z = self.ladder.render(y.astype(np.float32), pos, dsp.RING)
         self._notes[key] = (z, pan)
         self._cached += z.nbytes
         while self._cached > _CACHE_BYTES and len(self._notes) > 1:
@@ -531,9 +505,9 @@ class AnalogSynth:
         # the impact: a sub drop right on the downbeat
         s0, s1 = max(crash, a), min(crash + int(1.2 * sr), b)
         if s1 > s0:
-            t = self._time(s0 - crash, s1 - crash)
+            t = dsp.times(s0 - crash, s1 - crash, sr)
             ph = 40.0 * t + 60.0 / 6.0 * (1.0 - np.exp(-6.0 * t))
-            out[:, s0 - a : s1 - a] += sine(ph) * fx.control(lambda u: fx.decay(u, 0.45), t) * 0.6
+            out[:, s0 - a : s1 - a] += sine(ph) * dsp.control(lambda u: dsp.decay(u, 0.45), t) * 0.6
 
     def _riser_shape(self, variant: int) -> np.ndarray:
         """The sweep (stereo, through the opening filter, its ring-out included): one of four
@@ -545,8 +519,8 @@ class AnalogSynth:
         span = int(8 * self.beat * self.sr)
         u = np.arange(span) / span  # 0 -> 1
         off = 7919 * variant
-        y = np.stack([fx.noise(off, span), fx.noise(off + 777, span)]) * (u * u * 0.55)
-        z = self.ladder.render(y.astype(np.float32), 0.8 + 3.0 * u, fx.RING)
+        y = np.stack([dsp.noise(off, span), dsp.noise(off + 777, span)]) * (u * u * 0.55)
+        z = self.ladder.render(y.astype(np.float32), 0.8 + 3.0 * u, dsp.RING)
         self._notes[key] = (z, None)
         self._cached += z.nbytes
         return z
@@ -561,7 +535,7 @@ class AnalogSynth:
             on = np.abs(snares / spb - np.rint(snares / spb)) < 0.01
             kicks = np.union1d(kicks, snares[on])
         pump = (
-            fx.duck(kicks, a, n, sr, p.duck_db, release=min(0.6 * self.beat, 0.22),
+            dsp.duck(kicks, a, n, sr, p.duck_db, release=min(0.6 * self.beat, 0.22),
                     dtype=np.float32)
             if p.duck_db
             else np.ones(n, dtype=np.float32)
@@ -577,7 +551,7 @@ class AnalogSynth:
             elif int(ev[5]["ch"]) in (PULSE1, PULSE2, TRIANGLE):
                 self._melodic(ev, a, b, pads, direct, pump)
         if pads.any():  # (filtered already: the chorus's slow delays commute with it)
-            fx.chorus(pads, a, sr, depth_ms=3.0, rate=0.5, out=direct)
+            dsp.chorus(pads, a, sr, depth_ms=3.0, rate=0.5, out=direct)
         mel = direct
         if p.risers:
             crashes = notes["start"][notes["role"] == _R["crash"]]
@@ -594,7 +568,7 @@ class AnalogSynth:
         z.real = mix[0]
         z.imag = mix[1]
         out = signal.sosfilt(self.hp, z).view(np.float32).reshape(n, 2)
-        return fx.glue(
+        return dsp.glue(
             out, sr, threshold_db=-20.0, ratio=2.0, inplace=True, channels_last=True,
             makeup=p.gain,
         )

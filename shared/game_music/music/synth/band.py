@@ -22,39 +22,27 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 from scipy import fft as sfft
-from scipy import signal
 
 from ..notes import ROLES
-
-TABLE = 2048
-F32 = np.float32
-LN2 = float(np.log(2.0))
-
-
-def hz(midi: float | np.ndarray) -> float | np.ndarray:
-    return 440.0 * 2.0 ** ((np.asarray(midi, dtype=np.float64) - 69.0) / 12.0)
-
-
-# -- wavetables --------------------------------------------------------------------------------
-@lru_cache(maxsize=1024)
-def table(amps: tuple[float, ...]) -> np.ndarray:
-    """One cycle (plus a wrap sample) of sine partials 1..n with amplitudes ``amps``."""
-    spec = np.zeros(TABLE // 2 + 1, dtype=np.complex128)
-    spec[1 : len(amps) + 1] = -1j * np.asarray(amps) * (TABLE / 2)
-    wave = np.fft.irfft(spec, TABLE)
-    return np.concatenate([wave, wave[:1]]).astype(F32)
+from .dsp import (
+    F32,
+    hall_ir,
+    midi_to_hz,
+    n_partials,
+    one_pole,
+    pan_gains,
+    table,
+    times,
+    upsample_fir,
+)
 
 
-def n_partials(f_max: float, sr: float, cap: int = 96) -> int:
-    return int(max(1, min(cap, 0.45 * sr / max(f_max, 1.0))))
-
-
+# -- the band's timbres ------------------------------------------------------------------------
 @lru_cache(maxsize=2048)
 def shaped_table(kind: str, midi: int, sr: int) -> np.ndarray:
     """A band-limited table for one pitch: saw partials shaped by a spectral envelope."""
-    f0 = float(hz(midi))
+    f0 = midi_to_hz(midi)
     n = n_partials(f0 * 1.06, sr)
     k = np.arange(1, n + 1, dtype=np.float64)
     f = k * f0
@@ -104,154 +92,7 @@ SPECTRA: dict[str, Callable[[np.ndarray], np.ndarray]] = {
 }
 
 
-def osc(tab: np.ndarray, ph: np.ndarray, *, inplace: bool = False) -> np.ndarray:
-    """Read a table at phases ``ph`` (cycles, >= 0), linear interpolation (``inplace``: ``ph``
-    is scratch, used up to spare two copies)."""
-    if inplace:
-        p = ph
-        p *= TABLE
-    else:
-        p = ph * TABLE
-    i = p.astype(np.int64)
-    if inplace:
-        p -= i
-        fr = p.astype(F32)
-    else:
-        fr = (p - i).astype(F32)
-    i &= TABLE - 1  # the table is a power of two long: wrap by masking
-    lo = np.take(tab, i)
-    hi = np.take(tab[1:], i)
-    hi -= lo
-    hi *= fr
-    hi += lo
-    return hi
-
-
-def osc2(
-    tab_a: np.ndarray, tab_b: np.ndarray, ph: np.ndarray, *, inplace: bool = False
-) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`osc` of two tables at the same phases (the index work done once)."""
-    if inplace:
-        p = ph
-        p *= TABLE
-    else:
-        p = ph * TABLE
-    i = p.astype(np.int64)
-    if inplace:
-        p -= i
-        fr = p.astype(F32)
-    else:
-        fr = (p - i).astype(F32)
-    i &= TABLE - 1
-    out = []
-    for tab in (tab_a, tab_b):
-        lo = np.take(tab, i)
-        hi = np.take(tab[1:], i)
-        hi -= lo
-        hi *= fr
-        hi += lo
-        out.append(hi)
-    return out[0], out[1]
-
-
-def _lerp_add(dst: np.ndarray, coarse: np.ndarray, every: int) -> None:
-    """``dst += coarse`` linearly interpolated, ``coarse`` sampled every ``every`` samples
-    of ``dst`` (so ``len(coarse) == ceil(len(dst) / every)``)."""
-    n = len(dst)
-    m = (n - 1) // every  # whole segments between coarse points
-    dst[0] += coarse[0]
-    if m > 0:  # segment by segment: start + slope x (1 .. every), one outer product
-        slope = np.diff(coarse[: m + 1]) * (1.0 / every)
-        seg = dst[1 : m * every + 1].reshape(m, every)
-        seg += np.multiply.outer(slope, np.arange(1, every + 1, dtype=dst.dtype)) + coarse[
-            :m, None
-        ]
-    dst[m * every + 1 :] += coarse[m]
-
-
-def phase(
-    f: float,
-    t: np.ndarray,
-    *,
-    vib: float = 0.0,
-    vib_rate: float = 5.2,
-    vib_delay: float = 0.3,
-    slide: float = 0.0,
-    slide_t: float = 0.05,
-) -> np.ndarray:
-    """Cycles since note-on with an exponential slide (semitones) and delayed vibrato (cents),
-    both integrated in closed form."""
-    ph = t * f
-    if slide:
-        T = max(slide_t, 1e-4)
-        c = slide / 12.0 * LN2
-        tt = np.minimum(t, T)
-        ph += f * (np.exp(c) * T / c * (1.0 - np.exp(-c * tt / T)) - tt)
-    if vib:
-        w = 2.0 * np.pi * vib_rate
-        depth = f * vib * LN2 / 1200.0 / w
-        if len(t) > 64:  # slow: evaluate every 16 samples, interpolate between
-            tc = t[::16]
-            off = depth * (1.0 - np.cos(w * np.maximum(tc - vib_delay, 0.0)))
-            _lerp_add(ph, off, 16)
-        else:
-            ph += depth * (1.0 - np.cos(w * np.maximum(t - vib_delay, 0.0)))
-    return ph
-
-
-def adsr(
-    t: np.ndarray, gate: float, att: float, dec: float, sus: float, rel: float, *, smooth=False
-) -> np.ndarray:
-    """Attack (linear, or raised-cosine when ``smooth``), exponential decay towards ``sus``,
-    exponential release from wherever the envelope was at ``gate``. ``t`` rises (note
-    times), so the stages are consecutive runs, each computed on its own; float32 (an
-    envelope needs no more, and its exponentials run several times faster)."""
-    t = np.asarray(t, dtype=F32)
-    env = np.empty(len(t), F32)
-    kg = int(np.searchsorted(t, gate, side="right"))  # t[:kg] <= gate
-    ka = int(np.searchsorted(t[:kg], att, side="left")) if att > 0 else 0  # t[:ka] < att
-
-    def attack(x):
-        a = np.clip(x / att, 0.0, 1.0)
-        return 0.5 - 0.5 * np.cos(np.pi * a) if smooth else a
-
-    def decay(x):
-        if dec <= 0:
-            return np.ones_like(x)
-        return sus + (1.0 - sus) * np.exp((att - x) / dec)
-
-    if ka:
-        env[:ka] = attack(t[:ka])
-    if kg > ka:
-        env[ka:kg] = decay(t[ka:kg])
-    if kg < len(t):
-        a = min(max(gate / att, 0.0), 1.0) if att > 0 else 1.0
-        if smooth:
-            a = 0.5 - 0.5 * np.cos(np.pi * a)
-        d = sus + (1.0 - sus) * np.exp(-max(gate - att, 0.0) / dec) if dec > 0 else 1.0
-        env[kg:] = F32(a * d) * np.exp((gate - t[kg:]) / F32(rel))
-    return env
-
-
-def env_fast(
-    t: np.ndarray,
-    gate: float,
-    att: float,
-    dec: float,
-    sus: float,
-    rel: float,
-    *,
-    smooth: bool = False,
-    every: int = 32,
-) -> np.ndarray:
-    """:func:`adsr` evaluated every ``every`` samples and held in between (envelopes are slow;
-    ``every`` samples at 16 kHz is 2 ms)."""
-    if len(t) <= 4 * every:
-        return adsr(t, gate, att, dec, sus, rel, smooth=smooth)
-    coarse = adsr(t[::every], gate, att, dec, sus, rel, smooth=smooth)
-    return np.repeat(coarse, every)[: len(t)]
-
-
+# -- loops and one-shots -----------------------------------------------------------------------
 LOOP_S, LOOP_FROM, XFADE = 2.6, 0.9, 0.35
 
 
@@ -305,110 +146,6 @@ def play(buf: np.ndarray, t: np.ndarray, sr: int, *, loop: bool = False) -> np.n
     return np.concatenate(parts, axis=-1)
 
 
-def decay(t: np.ndarray, tau: float) -> np.ndarray:
-    return np.exp(-t / tau)
-
-
-# -- filters -----------------------------------------------------------------------------------
-@lru_cache(maxsize=256)
-def sos(kind: str, f: float | tuple[float, float], sr: int, order: int = 2) -> np.ndarray:
-    f = tuple(min(x, 0.45 * sr) for x in f) if isinstance(f, tuple) else min(f, 0.45 * sr)
-    return signal.butter(order, f, kind, fs=sr, output="sos")
-
-
-@lru_cache(maxsize=256)
-def peak(f: float, gain_db: float, q: float, sr: int) -> np.ndarray:
-    """RBJ peaking EQ as one second-order section."""
-    A = 10.0 ** (gain_db / 40.0)
-    w = 2.0 * np.pi * min(f, 0.45 * sr) / sr
-    al = np.sin(w) / (2.0 * q)
-    b = np.array([1 + al * A, -2 * np.cos(w), 1 - al * A])
-    a = np.array([1 + al / A, -2 * np.cos(w), 1 - al / A])
-    return np.concatenate([b / a[0], a / a[0]])[None, :]
-
-
-@lru_cache(maxsize=256)
-def shelf(f: float, gain_db: float, sr: int, high: bool = True) -> np.ndarray:
-    """RBJ shelf (slope 1) as one second-order section."""
-    A = 10.0 ** (gain_db / 40.0)
-    w = 2.0 * np.pi * min(f, 0.45 * sr) / sr
-    al = np.sin(w) / 2.0 * np.sqrt(2.0)
-    c, s2 = np.cos(w), 2.0 * np.sqrt(A) * al
-    sg = 1.0 if high else -1.0
-    b = A * np.array(
-        [
-            (A + 1) + sg * (A - 1) * c + s2,
-            -2 * sg * ((A - 1) + sg * (A + 1) * c),
-            (A + 1) + sg * (A - 1) * c - s2,
-        ]
-    )
-    a = np.array(
-        [
-            (A + 1) - sg * (A - 1) * c + s2,
-            2 * sg * ((A - 1) - sg * (A + 1) * c),
-            (A + 1) - sg * (A - 1) * c - s2,
-        ]
-    )
-    return np.concatenate([b / a[0], a / a[0]])[None, :]
-
-
-def chain(*parts: np.ndarray) -> np.ndarray:
-    return np.concatenate(parts, axis=0)
-
-
-# -- space and dynamics ------------------------------------------------------------------------
-@lru_cache(maxsize=16)
-def hall_ir(sr: int, rt60: float, length: float, damp_hz: float, predelay: float) -> np.ndarray:
-    """A stereo hall: decorrelated noise decaying with ``rt60`` (highs twice as fast), a few
-    early reflections, normalised to unit energy per side. (2, n)."""
-    r = np.random.default_rng(0x4A11)
-    n = int(length * sr)
-    t = np.arange(n) / sr
-    noise = r.standard_normal((2, n))
-    lo = signal.sosfilt(sos("lowpass", damp_hz, sr, 2), noise, axis=-1)
-    hi = noise - lo
-    ir = lo * np.exp(-6.91 * t / rt60) + 0.5 * hi * np.exp(-6.91 * t / (0.45 * rt60))
-    ir *= np.minimum(t / 0.04, 1.0) ** 2  # diffuse build-up
-    for k, (d, g) in enumerate(((0.011, 0.5), (0.019, 0.35), (0.027, 0.3), (0.041, 0.2))):
-        i = int(d * sr)
-        if i < n:
-            ir[k % 2, i] += g * 6.0
-            ir[(k + 1) % 2, int(i * 1.13)] += g * 4.0
-    ir /= np.sqrt((ir**2).sum(axis=1, keepdims=True))
-    pre = int(predelay * sr)
-    return np.concatenate([np.zeros((2, pre)), ir], axis=1)
-
-
-def compress(
-    x: np.ndarray,
-    sr: int,
-    *,
-    thresh_db: float,
-    ratio: float,
-    release: float = 0.15,
-    block: int = 256,
-) -> np.ndarray:
-    """Feed-forward bus compressor on block RMS (stereo-linked), gain held per block (the
-    smoothed gain moves little within one). Stateless apart from the smoothing, which the
-    caller's warm-up covers. Works in place when ``x`` is float32."""
-    x = np.asarray(x, dtype=F32)
-    n = x.shape[1]
-    nb = -(-n // block)
-    pw = np.zeros(nb * block, F32)
-    np.square(x[0], out=pw[:n])
-    pw[:n] += x[1] * x[1]
-    rms = np.sqrt(pw.reshape(nb, block).mean(axis=1, dtype=np.float64) / 2.0 + 1e-12)
-    level = 20.0 * np.log10(rms)
-    gr = np.minimum(0.0, (thresh_db - level) * (1.0 - 1.0 / ratio))
-    # Fast attack (one block), smooth release: a one-pole on the gain reduction's recovery.
-    a = np.exp(-block / (release * sr))
-    sm = signal.lfilter([1.0 - a], [1.0, -a], gr)
-    sm = np.minimum(sm, gr)
-    g = (10.0 ** (sm / 20.0)).astype(F32)
-    x *= np.repeat(g, block)[:n]
-    return x
-
-
 # -- voices ------------------------------------------------------------------------------------
 NoteFn = Callable[[np.void, np.ndarray, int, float], np.ndarray]
 PostFn = Callable[[np.ndarray, int, int], np.ndarray]
@@ -443,80 +180,6 @@ class Voice:
     cache: bool = False
 
 
-@lru_cache(maxsize=8)
-def _up_window(d: int) -> np.ndarray:
-    """A short interpolation filter: the low-rate mix holds nothing near its Nyquist."""
-    h = signal.firwin(24 * d + 1, 0.85 / d, window=("kaiser", 8.0))  # resample_poly: x d
-    return h.astype(F32)
-
-
-@lru_cache(maxsize=8)
-def _up_phases(d: int) -> tuple[tuple[np.ndarray, int], ...]:
-    """Per output phase ``p``: the taps of :func:`_up_window` (gain ``d``) that phase uses,
-    and the offset of its first output in their full convolution with the low-rate signal."""
-    h = _up_window(d) * F32(d)
-    half = (len(h) - 1) // 2
-    out = []
-    for p in range(d):
-        k0 = (p + half) % d
-        out.append((np.ascontiguousarray(h[k0::d]), (p + half - k0) // d))
-    return tuple(out)
-
-
-_UP_FFT = 4096  # the upsampler's block transform
-
-
-@lru_cache(maxsize=8)
-def _up_spectra(d: int) -> tuple[tuple[np.ndarray, int], ...]:
-    """Per output phase: its taps' spectrum at the block size, and its output offset."""
-    return tuple((sfft.rfft(taps, _UP_FFT), s) for taps, s in _up_phases(d))
-
-
-def upsample(x: np.ndarray, d: int) -> np.ndarray:
-    """``x`` (c, n) at ``d`` (>= 2) times the rate: ``resample_poly(x, d, 1, window=_up_window(d))``
-    computed as ``d`` short convolutions, one per output phase, by overlap-save: each block
-    of ``x`` is transformed once for all phases (about half the cost of the direct
-    polyphase loop)."""
-    c, n = x.shape
-    taps = max(len(t) for t, _ in _up_phases(d))
-    hop = _UP_FFT - taps + 1
-    nb = -(-(n + taps - 1) // hop)  # blocks covering the whole convolution
-    pad = np.zeros((c, (nb - 1) * hop + _UP_FFT), dtype=F32)
-    pad[:, taps - 1 : taps - 1 + n] = x
-    spec = sfft.rfft(sliding_window_view(pad, _UP_FFT, axis=-1)[:, ::hop][:, :nb], axis=-1)
-    # phase p's convolution sample q lands on output q - s_p: each phase's blocks are
-    # written straight into their strided place in one buffer, which holds the output
-    # (contiguous per side) from ``lead`` on
-    lead = max(s for _, s in _up_spectra(d))
-    buf = np.empty((c, lead + nb * hop, d), dtype=F32)
-    for p, (h, s) in enumerate(_up_spectra(d)):
-        # a block's outputs from its ``taps - 1``-th on are free of the circular wrap
-        y = sfft.irfft(spec * h, _UP_FFT, axis=-1)[..., taps - 1 :]
-        buf[:, lead - s : lead - s + nb * hop, p].reshape(c, nb, hop)[...] = y
-    return buf[:, lead : lead + n].reshape(c, n * d)
-
-
-_RAMPS: dict[float, np.ndarray] = {}
-
-
-def _times(n: int, sr: float) -> np.ndarray:
-    """``arange(n) / sr`` (read-only), from a cached ramp when it is short enough."""
-    if n > 1 << 20:
-        return np.arange(n) / sr
-    r = _RAMPS.get(sr)
-    if r is None or len(r) < n:
-        r = _RAMPS[sr] = np.arange(max(n, 1 << 17)) / sr
-        r.flags.writeable = False
-    return r[:n]
-
-
-def _gains(stereo: bool, p: float) -> tuple[float, float]:
-    """Left/right gains: constant-power pan for mono, balance for stereo."""
-    if stereo:
-        return (min(1.0, 1.0 - p), min(1.0, 1.0 + p)) if p else (1.0, 1.0)
-    th = (p + 1.0) * np.pi / 4.0
-    return float(np.cos(th) * np.sqrt(2.0)), float(np.sin(th) * np.sqrt(2.0))
-
 
 def _add(dst: np.ndarray, j0: int, y: np.ndarray, gl: float, gr: float) -> None:
     """``dst[:, j0 : j0 + n] += y`` panned (mono ``y``) or balanced (stereo ``y``)."""
@@ -537,6 +200,7 @@ def _add_send(send: np.ndarray, j0: int, y: np.ndarray, g: float) -> None:
         send[j0:j1] += (y[0] + y[1]) * F32(0.5 * g)
     else:
         send[j0:j1] += y * F32(g)
+
 
 
 _WHOLE_BYTES = 64 << 20  # whole notes kept for reuse
@@ -624,7 +288,7 @@ class BandSynth:
             if v.cache and not fade and s0 * isr - t0 < isr:  # from its start: cached whole
                 yield s0, self._whole_note(v, note, s0 * isr - t0, gate, sr)[..., : s1 - s0], 1.0
                 continue
-            t = _times(s1 - s0, sr) + (s0 * isr - t0)
+            t = times(0, s1 - s0, sr) + (s0 * isr - t0)
             y = v.render(note, t, int(round(sr)), gate)
             if fade:  # the piece's last notes stop at its end (render_chunk fades the mix)
                 y = y * np.minimum((gate - t[: y.shape[-1]]) / 0.05, 1.0).astype(F32)
@@ -641,7 +305,7 @@ class BandSynth:
             self._whole.move_to_end(key)
             return y
         n = int(np.ceil((gate + v.tail) * sr)) + 1
-        t = _times(n, sr) + q / (12.0 * sr)
+        t = times(0, n, sr) + q / (12.0 * sr)
         y = v.render(note, t, int(round(sr)), gate)
         y = np.array(y, dtype=F32)  # (its own copy: a render may return a view)
         y.flags.writeable = False
@@ -690,7 +354,7 @@ class BandSynth:
                     return
                 g = gains.get(y.ndim)
                 if g is None:
-                    gl, gr = _gains(y.ndim == 2, v.pan)
+                    gl, gr = pan_gains(v.pan, y.ndim == 2)
                     g = gains[y.ndim] = (gl * v.gain, gr * v.gain)
                 _add(dst, j, y, g[0] * scale, g[1] * scale)
 
@@ -732,7 +396,7 @@ class BandSynth:
         idx = idx[(idx >= 0) & (idx < len(imp))]
         np.add.at(imp, idx, 1.0)
         a = np.exp(-1.0 / (self.duck_tau * sr))
-        env = signal.lfilter([1.0], [1.0, -a], imp)
+        env = one_pole(imp, a, unity_dc=False)
         return np.minimum(env, 1.0).astype(F32)
 
     def _hall(self, send: np.ndarray, first: int) -> np.ndarray:
@@ -793,7 +457,7 @@ class BandSynth:
             low = self.bus(low, int(round(self.lsr))).astype(F32, copy=False)
         k = j0 - first * D
         if D > 1:
-            up = upsample(low, D)
+            up = upsample_fir(low, D)
             mix = up[:, k : k + (b - w0)]
             mix += hi
         else:

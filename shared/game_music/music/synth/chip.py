@@ -20,6 +20,7 @@ from scipy import signal
 
 from ..channels import NOISE, PULSE1, PULSE2, TRIANGLE
 from ..notes import ROLE
+from .dsp import add_polyblep, midi_to_hz, polyblep, times
 
 CPU_HZ = 1_789_773.0  # NTSC
 NOISE_PERIODS = np.array(
@@ -46,13 +47,9 @@ DUTY_MACROS: tuple[tuple[int, ...], ...] = (
 
 
 def _timer_hz(midi, steps: float, t_min: int):
-    if isinstance(midi, np.ndarray):
-        f = 440.0 * 2.0 ** ((midi.astype(np.float64) - 69.0) / 12.0)
-        t = np.clip(np.rint(CPU_HZ / (steps * f) - 1.0), t_min, 2047)
-        return CPU_HZ / (steps * (t + 1.0))
-    f = 440.0 * 2.0 ** ((float(midi) - 69.0) / 12.0)
-    t = min(max(round(CPU_HZ / (steps * f) - 1.0), t_min), 2047)
-    return CPU_HZ / (steps * (t + 1.0))
+    t = np.clip(np.rint(CPU_HZ / (steps * midi_to_hz(midi)) - 1.0), t_min, 2047)
+    out = CPU_HZ / (steps * (t + 1.0))
+    return out if np.ndim(out) else float(out)
 
 
 def pulse_hz(midi):
@@ -86,25 +83,9 @@ def smooth_steps(
     """PolyBLEP corrections in place for a stepped wavetable read at position ``x``
     (``step`` = its integer part): ``prev``/``nxt`` hold each step's jump from the step before
     and to the step after; ``dt`` is how many steps the read advances per sample (<= 0.5)."""
-    u = x - step
-    m = np.flatnonzero(u < dt)
-    v = u[m] / dt
-    wave[m] += 0.5 * prev[step[m]] * (v + v - v * v - 1.0)
-    m = np.flatnonzero(u > 1.0 - dt)
-    v = (u[m] - 1.0) / dt
-    wave[m] += 0.5 * nxt[step[m]] * (v * v + v + v + 1.0)
-
-
-def _add_blep(wave: np.ndarray, x: np.ndarray, dt: np.ndarray | float, height: float) -> None:
-    """Add a PolyBLEP residual for a jump of ``height`` where the phase ``x`` wraps."""
-    m = np.flatnonzero(x < dt)
-    d = dt[m] if isinstance(dt, np.ndarray) else dt
-    u = x[m] / d
-    wave[m] += height * (u + u - u * u - 1.0)
-    m = np.flatnonzero(x > 1.0 - dt)
-    d = dt[m] if isinstance(dt, np.ndarray) else dt
-    u = (x[m] - 1.0) / d
-    wave[m] += height * (u * u + u + u + 1.0)
+    i, r, j, q = polyblep(x - step, dt)
+    wave[i] += 0.5 * prev[step[i]] * r
+    wave[j] += 0.5 * nxt[step[j]] * q
 
 
 def dpcm_encode(target: np.ndarray, start: int = DMC_REST) -> np.ndarray:
@@ -192,7 +173,6 @@ class ChipSynth:
         shelf = signal.zpk2sos(z, p, k)
         lp = signal.butter(1, min(14000.0, 0.9 * nyq), "lowpass", fs=self.sr, output="sos")
         self.sos = np.concatenate([hp90, shelf, lp])
-        self._t = np.arange(1 << 16, dtype=np.float64) / self.sr
 
     # -- channels -----------------------------------------------------------------------------
     def channels(self, notes: np.ndarray, a: int, b: int) -> dict[int, np.ndarray]:
@@ -214,12 +194,6 @@ class ChipSynth:
                     draw(note, y, lo, int(s0), int(s1))
             out[ch] = y
         return out
-
-    def _time(self, n0: int, n1: int) -> np.ndarray:
-        """Seconds since note start for note-relative samples [n0, n1) (a view, no copy)."""
-        if n1 > len(self._t):
-            self._t = np.arange(max(n1, 2 * len(self._t)), dtype=np.float64) / self.sr
-        return self._t[n0:n1]
 
     def _phase(self, note, f: float, t: np.ndarray) -> np.ndarray:
         """Cycles since note start, with the note's slide and delayed vibrato integrated exactly."""
@@ -274,7 +248,7 @@ class ChipSynth:
         """Samples [n0, n1) of a pulse note before its volume envelope: duty cycle (or a duty
         ``macro``, one duty per driver frame), arpeggio (pitch cycling root / arp1 / arp2 every
         frame, phase continuous), PolyBLEP edges."""
-        t = self._time(n0, n1)
+        t = times(n0, n1, self.sr)
         if note["arp1"] or note["arp2"]:
             j, counts = self._frames(n0, n1, self.frame_s)
             fa = self.pulse_hz(note["pitch"] + np.array([0.0, note["arp1"], note["arp2"]]))
@@ -298,8 +272,8 @@ class ChipSynth:
         if self.bandlimit:
             fall = frac - duty
             fall += fall < 0
-            _add_blep(wave, frac, dt, 0.5)
-            _add_blep(wave, fall, dt, -0.5)
+            add_polyblep(wave, frac, dt, 0.5)
+            add_polyblep(wave, fall, dt, -0.5)
         return wave
 
     def _pulse_note(self, note, y: np.ndarray, a: int, s0: int, s1: int) -> None:
@@ -326,8 +300,8 @@ class ChipSynth:
         n0, n1 = s0 - start, s1 - start
         f = float(triangle_hz(note["pitch"]))
         dur = int(note["dur"])
-        whole = np.floor(self._phase(note, f, self._time(dur - 1, dur))[-1])
-        ph = self._phase(note, f, self._time(n0, n1))
+        whole = np.floor(self._phase(note, f, times(dur - 1, dur, self.sr))[-1])
+        ph = self._phase(note, f, times(n0, n1, self.sr))
         n_keep = int(np.searchsorted(ph, whole))
         if n_keep == 0:
             return

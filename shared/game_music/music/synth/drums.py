@@ -7,20 +7,20 @@ repeated hits differ a little, as a drummer's do.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import lru_cache, partial
 
 import numpy as np
 from scipy import signal
 
-from .band import Voice, decay, hz, play, sos
+from .band import Voice, play
+from .dsp import decay, midi_to_hz, sos, white_noise
 
 VARIANTS = 4
 # 808-style metal: six square waves at inharmonic ratios make a cymbal's clang.
 _METAL_HZ = (205.3, 304.4, 369.6, 522.7, 540.0, 800.0)
-
-
-def _noise(n: int, seed: int) -> np.ndarray:
-    return np.random.default_rng(seed).standard_normal(n)
+# The kits were voiced with exp(-t / tau) computed by division (the kit's other rounding would
+# change every hit in the last bit).
+_decay = partial(decay, divide=True)
 
 
 def _sweep_sine(t: np.ndarray, f_end: float, f_start: float, tau: float) -> np.ndarray:
@@ -48,55 +48,55 @@ def shot(kit: str, piece: str, variant: int, sr: int) -> np.ndarray:
     seed = sum(ord(c) * (i + 1) for i, c in enumerate(kit + piece)) * 16 + variant
     n = int(_length(piece) * sr)
     t = np.arange(n) / sr
-    nz = _noise(n, seed)
+    nz = white_noise(n, seed)
     v = 1.0 + 0.03 * (variant - 1.5)
     if piece in ("kick", "boom"):
         if kit == "orchestral" or piece == "boom":  # big drum: low, long, soft-edged thump
-            body = _sweep_sine(t, 48.0 * v, 95.0, 0.05) * decay(t, 0.45)
-            thump = signal.sosfilt(sos("lowpass", 260.0, sr), nz) * decay(t, 0.06) * 0.9
+            body = _sweep_sine(t, 48.0 * v, 95.0, 0.05) * _decay(t, 0.45)
+            thump = signal.sosfilt(sos("lowpass", 260.0, sr), nz) * _decay(t, 0.06) * 0.9
             y = body + thump
         elif kit == "lofi":
-            body = _sweep_sine(t, 52.0 * v, 130.0, 0.03) * decay(t, 0.22)
-            click = signal.sosfilt(sos("lowpass", 1800.0, sr), nz) * decay(t, 0.006) * 0.4
+            body = _sweep_sine(t, 52.0 * v, 130.0, 0.03) * _decay(t, 0.22)
+            click = signal.sosfilt(sos("lowpass", 1800.0, sr), nz) * _decay(t, 0.006) * 0.4
             y = body + click
         else:  # rock: punchy, with a beater click
-            body = _sweep_sine(t, 56.0 * v, 170.0, 0.025) * decay(t, 0.18)
-            click = signal.sosfilt(sos("highpass", 2500.0, sr), nz) * decay(t, 0.004) * 0.9
+            body = _sweep_sine(t, 56.0 * v, 170.0, 0.025) * _decay(t, 0.18)
+            click = signal.sosfilt(sos("highpass", 2500.0, sr), nz) * _decay(t, 0.004) * 0.9
             y = np.tanh(1.6 * body) + click
     elif piece == "snare":
         if kit == "lofi":
             body = (
                 np.sin(2 * np.pi * 180.0 * v * t) + 0.5 * np.sin(2 * np.pi * 330.0 * t)
-            ) * decay(t, 0.06)
-            sn = signal.sosfilt(sos("bandpass", (900.0, 5000.0), sr), nz) * decay(t, 0.13)
+            ) * _decay(t, 0.06)
+            sn = signal.sosfilt(sos("bandpass", (900.0, 5000.0), sr), nz) * _decay(t, 0.13)
             y = 0.5 * body + 1.1 * sn
         elif kit == "orchestral":  # field snare: tight, crisp
-            body = np.sin(2 * np.pi * 220.0 * v * t) * decay(t, 0.04)
-            sn = signal.sosfilt(sos("highpass", 1800.0, sr), nz) * decay(t, 0.09)
+            body = np.sin(2 * np.pi * 220.0 * v * t) * _decay(t, 0.04)
+            sn = signal.sosfilt(sos("highpass", 1800.0, sr), nz) * _decay(t, 0.09)
             y = 0.4 * body + sn
         else:
             body = (
                 np.sin(2 * np.pi * 190.0 * v * t) + 0.6 * np.sin(2 * np.pi * 340.0 * v * t)
-            ) * decay(t, 0.07)
-            sn = signal.sosfilt(sos("highpass", 1200.0, sr), nz) * decay(t, 0.16)
+            ) * _decay(t, 0.07)
+            sn = signal.sosfilt(sos("highpass", 1200.0, sr), nz) * _decay(t, 0.16)
             y = 0.8 * body + 1.2 * sn
     elif piece in ("hat", "open"):
         tau = 0.035 if piece == "hat" else 0.22
         metal = _metal(t, sr, 1.9 * v) + 0.6 * nz / 3.0
         y = signal.sosfilt(sos("highpass", 6500.0 if kit != "lofi" else 5000.0, sr), metal)
-        y *= decay(t, tau) * 2.2
+        y *= _decay(t, tau) * 2.2
         if kit == "lofi":  # softer, darker tick
             y = signal.sosfilt(sos("lowpass", 7000.0, sr), y)
     elif piece == "shaker":
         y = signal.sosfilt(sos("bandpass", (4000.0, 9000.0), sr), nz)
-        y *= np.minimum(t / 0.012, 1.0) * decay(t, 0.05)
+        y *= np.minimum(t / 0.012, 1.0) * _decay(t, 0.05)
     elif piece == "crash":
         metal = _metal(t, sr, 2.6 * v) * 0.6 + nz * 0.5
-        y = signal.sosfilt(sos("highpass", 3500.0, sr), metal) * decay(t, 0.7)
-        y += signal.sosfilt(sos("bandpass", (2000.0, 6000.0), sr), nz) * decay(t, 0.08) * 0.6
+        y = signal.sosfilt(sos("highpass", 3500.0, sr), metal) * _decay(t, 0.7)
+        y += signal.sosfilt(sos("bandpass", (2000.0, 6000.0), sr), nz) * _decay(t, 0.08) * 0.6
     elif piece == "tom":
-        y = _sweep_sine(t, 95.0 * v, 150.0, 0.05) * decay(t, 0.25)
-        y += signal.sosfilt(sos("lowpass", 900.0, sr), nz) * decay(t, 0.02) * 0.4
+        y = _sweep_sine(t, 95.0 * v, 150.0, 0.05) * _decay(t, 0.25)
+        y += signal.sosfilt(sos("lowpass", 900.0, sr), nz) * _decay(t, 0.02) * 0.4
     else:
         y = np.zeros(n)
     fade = min(n, int(0.03 * sr))
@@ -134,7 +134,7 @@ def timpani_shot(midi: int, sr: int) -> np.ndarray:
     drop after the stroke, a felt-mallet thump, a long decay."""
     n = int(3.0 * sr)
     t = np.arange(n) / sr
-    f = float(hz(midi))
+    f = midi_to_hz(midi)
     y = np.zeros(n)
     for ratio, amp, tau in (
         (1.0, 1.0, 1.1),
@@ -145,9 +145,9 @@ def timpani_shot(midi: int, sr: int) -> np.ndarray:
         fr = f * ratio
         if fr < 0.45 * sr:
             ph = fr * t + fr * 0.015 * 0.08 * (1.0 - np.exp(-t / 0.08))  # starts ~25 cents sharp
-            y += amp * np.sin(2 * np.pi * ph) * decay(t, tau)
-    nz = _noise(n, midi)
-    y += signal.sosfilt(sos("lowpass", 500.0, sr), nz) * decay(t, 0.03) * 1.2
+            y += amp * np.sin(2 * np.pi * ph) * _decay(t, tau)
+    nz = white_noise(n, midi)
+    y += signal.sosfilt(sos("lowpass", 500.0, sr), nz) * _decay(t, 0.03) * 1.2
     y *= np.minimum(t / 0.003, 1.0)
     fade = int(0.05 * sr)
     y[-fade:] *= np.linspace(1.0, 0.0, fade)

@@ -22,8 +22,8 @@ from scipy import signal
 
 from ..channels import NOISE
 from ..notes import ROLE
-from . import fx
-from .analog import Drums, hz, sine
+from . import dsp
+from .analog import Drums, sine
 
 _R = ROLE
 # YM2612 panning: L, R or both per channel (-1, 1, 0).
@@ -52,48 +52,42 @@ class FMSynth:
 
     def __init__(self, sample_rate: int, bpm: float | None = None) -> None:
         self.sr = sr = int(sample_rate)
-        self.room = fx.Reverb(sr, rt60=1.0, damp=0.25, predelay=0.015, size=0.8)
+        self.room = dsp.Reverb(sr, rt60=1.0, damp=0.25, predelay=0.015, size=0.8)
         self.preroll = max(4096, self.room.tail)
         self.chunk = 1 << 19  # long chunks keep the room's pre-roll cheap
         self.drums = Drums(sr, kick_hz=(210.0, 52.0), kick_decay=0.22)
         # the console's output filter, gently
-        self.lp = fx.sos("lowpass", 11000.0, sr, 2).astype(np.float32)
-        self._t = np.arange(1 << 16) / sr
+        self.lp = dsp.sos("lowpass", 11000.0, sr, 2).astype(np.float32)
         self._notes: OrderedDict[tuple, np.ndarray] = OrderedDict()
         self._cached = 0
-
-    def _time(self, n0: int, n1: int) -> np.ndarray:
-        if n1 > len(self._t):
-            self._t = np.arange(max(n1, 2 * len(self._t))) / self.sr
-        return self._t[n0:n1]
 
     # -- voices -------------------------------------------------------------------------------
     def voice(self, role: int, f: float, t: np.ndarray, dur: float, vol: float) -> np.ndarray:
         """One FM note (mono) for note-relative times ``t`` (seconds), ``dur`` = note length."""
-        ctl = fx.control
+        ctl = dsp.control
         ph = f * t
         if role == _R["bass"]:
-            env = ctl(lambda u: fx.adsr(u, dur, 0.002, 0.35, 0.45, 0.04), t)
-            index = ctl(lambda u: 0.35 + 1.1 * fx.decay(u, 0.05), t)  # cycles of deviation
+            env = ctl(lambda u: dsp.adsr(u, dur, 0.002, 0.35, 0.45, 0.04), t)
+            index = ctl(lambda u: 0.35 + 1.1 * dsp.decay(u, 0.05), t)  # cycles of deviation
             m = feedback_op(ph, 0.9) * index
-            y = op(ph, m) + 0.35 * op(0.5 * ph) * ctl(lambda u: fx.decay(u, 0.2), t)
+            y = op(ph, m) + 0.35 * op(0.5 * ph) * ctl(lambda u: dsp.decay(u, 0.2), t)
             return y * env * vol
         if role == _R["lead"]:
-            env = ctl(lambda u: fx.adsr(u, dur, 0.04, 0.4, 0.75, 0.12), t)
+            env = ctl(lambda u: dsp.adsr(u, dur, 0.04, 0.4, 0.75, 0.12), t)
             m = op(ph * 1.0005) * (0.25 + 0.55 * env)  # brighter when louder
             y = 0.75 * op(ph, m) + 0.25 * feedback_op(ph * 0.999, 0.8)
             return y * env * vol
         if role in (_R["arp"], _R["pad"]):
             slow = role == _R["pad"]
-            env = ctl(lambda u: fx.adsr(u, dur, 0.02 if slow else 0.002, 1.5, 0.4, 0.25), t)
-            tine = op(14.0 * ph) * ctl(lambda u: 0.35 * fx.decay(u, 0.03), t)
-            body = op(ph) * ctl(lambda u: 0.12 + 0.25 * fx.decay(u, 0.4), t)
+            env = ctl(lambda u: dsp.adsr(u, dur, 0.02 if slow else 0.002, 1.5, 0.4, 0.25), t)
+            tine = op(14.0 * ph) * ctl(lambda u: 0.35 * dsp.decay(u, 0.03), t)
+            body = op(ph) * ctl(lambda u: 0.12 + 0.25 * dsp.decay(u, 0.4), t)
             y = 0.6 * op(ph, tine) + 0.4 * op(ph * 1.002, body)
             return y * env * vol
         # counter, final: bells at an inharmonic ratio
         ring = 0.35 if role == _R["final"] else 0.0  # the last chord holds into its fade
-        env = ctl(lambda u: fx.adsr(u, dur, 0.002, 0.9, ring, 0.8), t)
-        m = op(3.5 * ph) * ctl(lambda u: 0.1 + 0.45 * fx.decay(u, 0.6), t)
+        env = ctl(lambda u: dsp.adsr(u, dur, 0.002, 0.9, ring, 0.8), t)
+        m = op(3.5 * ph) * ctl(lambda u: 0.1 + 0.45 * dsp.decay(u, 0.6), t)
         return op(ph, m) * env * vol
 
     def _shape(self, nt, role: int, dur: int, length: int) -> np.ndarray:
@@ -106,15 +100,16 @@ class FMSynth:
         if y is not None:
             self._notes.move_to_end(key)
             return y
-        t = self._time(0, length)
+        t = dsp.times(0, length, self.sr)
         d = dur / self.sr
+        pitch = float(nt["pitch"])
         if slap:
-            y = self.voice(_R["bass"], hz(float(nt["pitch"])), t, d, 1.0)
+            y = self.voice(_R["bass"], dsp.midi_to_hz(pitch), t, d, 1.0)
         else:
             chord = (0, *arp) if arp != (0, 0) else (0,)
             y = np.zeros(length)
             for iv in chord:
-                y += self.voice(role, hz(float(nt["pitch"]) + iv), t, d, len(chord) ** -0.5)
+                y += self.voice(role, dsp.midi_to_hz(pitch + iv), t, d, len(chord) ** -0.5)
         if nt["fade"]:  # the last chord dies exactly at the end of the piece
             y *= np.maximum(1.0 - t * (self.sr / max(dur, 1)), 0.0)
         y = y.astype(np.float32)
@@ -157,8 +152,8 @@ class FMSynth:
             y = dr.tom(n0, n1, v * 0.9, 170.0 - 12.0 * (float(nt["pitch"]) - 7.0))
         else:  # PSG noise: hats and cymbals, 4-bit stepped envelopes
             tau = 0.6 if role == _R["crash"] else max(float(nt["decay"]), 0.015)
-            env = np.floor(15.0 * fx.control(lambda u: fx.decay(u, tau), dr.t(n0, n1)) + 0.5)
-            y = fx.noise(off + n0, n1 - n0) * env * (v * 0.05)
+            env = np.floor(15.0 * dsp.control(lambda u: dsp.decay(u, tau), dr.t(n0, n1)) + 0.5)
+            y = dsp.noise(off + n0, n1 - n0) * env * (v * 0.05)
             y = y - np.concatenate([[0.0], y[:-1]])  # the PSG's bright hiss: a first difference
             out[0, sl] += y * 0.7
             out[1, sl] += y * 1.3
@@ -185,7 +180,7 @@ class FMSynth:
         send = fm + 0.5 * drums
         mix += 0.18 * self.room(send)
         mix = signal.sosfilt(self.lp, mix, axis=-1)
-        mix = fx.glue(mix, self.sr, threshold_db=-18.0, ratio=2.0)
+        mix = dsp.glue(mix, self.sr, threshold_db=-18.0, ratio=2.0)
         out = np.empty((n, 2), dtype=np.float32)
         for c in range(2):  # one side at a time: a transposed copy is several times slower
             np.multiply(mix[c], np.float32(GAIN), out=out[:, c])

@@ -22,6 +22,7 @@ from scipy import signal
 from ..channels import NOISE, PULSE1, PULSE2, TRIANGLE
 from ..notes import ROLE
 from .chip import ChipSynth
+from .dsp import midi_to_hz, times
 
 ENV_TICK = 1.0 / 64.0  # the volume envelope clock
 FRAME_S = 1.0 / 59.73  # the sound driver runs once per LCD frame
@@ -63,8 +64,7 @@ GAIN = 0.018  # about -6 dBFS peaks for a busy arrangement
 
 
 def _timer(midi, num: float) -> np.ndarray | float:
-    f = 440.0 * 2.0 ** ((np.asarray(midi, dtype=np.float64) - 69.0) / 12.0)
-    x = np.clip(np.rint(2048.0 - num / f), 0, 2047)
+    x = np.clip(np.rint(2048.0 - num / midi_to_hz(midi)), 0, 2047)
     out = num / (2048.0 - x)
     return out if out.ndim else float(out)
 
@@ -191,7 +191,7 @@ class GameBoySynth(ChipSynth):
         start = int(note["start"])
         n0, n1 = s0 - start, s1 - start
         f = float(wave_hz(note["pitch"]))
-        ph = self._phase(note, f, self._time(n0, n1))
+        ph = self._phase(note, f, times(n0, n1, self.sr))
         step = ((ph - np.floor(ph)) * 32.0).astype(np.int64)
         wave = self.wave_table(note)[step] - 7.5  # raw stairs: wave RAM straight to the DAC
         # output level code: 100 %, 50 % or 25 % (a right shift of the 4-bit samples)

@@ -16,22 +16,24 @@ from scipy import signal
 from scipy.special import comb
 
 from .band import (
-    F32,
     BandSynth,
     Voice,
+    play,
+    shaped_table,
+)
+from .drums import kit_voice
+from .dsp import (
+    F32,
     chain,
     compress,
     env_fast,
-    hz,
+    midi_to_hz,
     osc,
     peak,
     phase,
-    play,
-    shaped_table,
     shelf,
     sos,
 )
-from .drums import kit_voice
 from .keys import sub_bass_voice
 
 _PLUCK_S = 2.5
@@ -40,7 +42,7 @@ _PLUCK_S = 2.5
 @lru_cache(maxsize=256)
 def pluck(midi: int, mute: bool, take: int, sr: int) -> np.ndarray:
     """One plucked string at ``midi`` (integer pitch), ``_PLUCK_S`` seconds (or less muted)."""
-    f = float(hz(midi))
+    f = midi_to_hz(midi)
     period = sr / f
     N = int(np.floor(period))
     seconds = 0.45 if mute else _PLUCK_S
@@ -145,7 +147,7 @@ def lead_voice(*, drive: float, **kw) -> Voice:
 
     def render(note, t, sr, gate):
         m = float(note["pitch"])
-        f = float(hz(m))
+        f = midi_to_hz(m)
         slide = float(note["slide"]) * 2.0
         ph = phase(
             f,

@@ -14,25 +14,28 @@ import numpy as np
 from scipy import signal
 
 from .band import (
-    F32,
-    TABLE,
     BandSynth,
     Voice,
+    play,
+    shaped_table,
+)
+from .drums import kit_voice
+from .dsp import (
+    F32,
+    TABLE,
     chain,
     compress,
+    db_to_gain,
     env_fast,
-    hz,
+    midi_to_hz,
     n_partials,
     osc,
     peak,
     phase,
-    play,
-    shaped_table,
     shelf,
     sos,
     table,
 )
-from .drums import kit_voice
 from .orchestra import ensemble_loop
 
 TWO_PI = 2.0 * np.pi
@@ -47,7 +50,7 @@ def epiano_shot(midi: int, level: int, bark: float, sr: int) -> np.ndarray:
     """One e-piano note held for ``_EP_S`` seconds at velocity step ``level`` (0..7)."""
     n = int(_EP_S * sr)
     t = (np.arange(n) / sr).astype(F32)
-    f = float(hz(midi))
+    f = midi_to_hz(midi)
     v = (level + 1) / 8.0
     cyc = np.arange(n) * (f / sr)  # cycles in float64, wrapped: float32 holds the rest
     ph = (TWO_PI * (cyc - np.floor(cyc))).astype(F32)
@@ -87,7 +90,7 @@ def epiano_voice(*, bark: float = 1.0, **kw) -> Voice:
 def bell_shot(midi: int, sr: int) -> np.ndarray:
     n = int(6.0 * sr)
     t = (np.arange(n) / sr).astype(F32)
-    f = float(hz(midi))
+    f = midi_to_hz(midi)
     cyc = np.arange(n) * (f / sr)
     ph = TWO_PI * (cyc - np.floor(cyc))  # wrapped (float64), so 3.5 x stays exact
     index = F32(2.2) * np.exp(-t / F32(1.2)) + F32(0.3)
@@ -140,7 +143,7 @@ def soft_lead_voice(kind: str = "glass", *, att: float = 0.06, rel: float = 0.3,
     def render(note, t, sr, gate):
         m = float(note["pitch"])
         tab = shaped_table(kind, int(round(m)), sr)
-        f = float(hz(m))
+        f = midi_to_hz(m)
         ph = phase(
             f,
             t,
@@ -165,7 +168,7 @@ def bass_table(midi: int, drive: float, sr: int) -> np.ndarray:
     if drive != 1.0:
         y = np.tanh(drive * y) / np.tanh(drive)
     spec = np.fft.rfft(y)
-    spec[n_partials(float(hz(midi)) * 1.03, sr) + 1 :] = 0.0  # keep it band-limited
+    spec[n_partials(midi_to_hz(midi) * 1.03, sr) + 1 :] = 0.0  # keep it band-limited
     y = np.fft.irfft(spec, TABLE)
     return np.concatenate([y, y[:1]]).astype(F32)
 
@@ -177,7 +180,7 @@ def sub_bass_voice(*, att: float = 0.008, rel: float = 0.12, drive: float = 1.0,
     def render(note, t, sr, gate):
         m = float(note["pitch"])
         slide = float(note["slide"]) * 0.3
-        ph = phase(float(hz(m)), t, slide=slide, slide_t=0.03) if slide else float(hz(m)) * t
+        ph = phase(midi_to_hz(m), t, slide=slide, slide_t=0.03) if slide else midi_to_hz(m) * t
         y = osc(bass_table(int(round(m)), drive, sr), ph, inplace=True)
         return y * (env_fast(t, gate, att, 0.8, 0.6, rel, every=8) * F32(_vol(note)))
 
@@ -230,7 +233,7 @@ def _vinyl(i0: int, n: int, sr: int) -> np.ndarray:
         parts.append(blk)
     y = np.concatenate(parts)[i0 - b0 * _BLOCK : i0 - b0 * _BLOCK + n]
     y = signal.sosfilt(sos("bandpass", (500.0, 5000.0), sr), y)
-    return (y * 10.0 ** (CRACKLE_DBFS / 20.0)).astype(F32)
+    return (y * db_to_gain(CRACKLE_DBFS)).astype(F32)
 
 
 def _lofi_low(x: np.ndarray, i0: int, sr: int) -> np.ndarray:

@@ -14,26 +14,28 @@ from scipy import signal
 
 from ..channels import CH_BRASS, CH_CELLI, CH_STRINGS, CH_TIMPANI, CH_VIOLINS
 from .band import (
-    F32,
     LOOP_S,
     BandSynth,
     Voice,
+    make_loop,
+    nearest,
+    play,
+    shaped_table,
+)
+from .drums import kit_voice, timpani_voice
+from .dsp import (
+    F32,
     chain,
     compress,
     env_fast,
-    hz,
-    make_loop,
-    nearest,
+    midi_to_hz,
     osc,
     osc2,
     peak,
     phase,
-    play,
-    shaped_table,
     shelf,
     sos,
 )
-from .drums import kit_voice, timpani_voice
 
 # Extra channels written by the orchestral arrangement.
 
@@ -50,7 +52,7 @@ def ensemble_loop(
     rendered once per pitch as a seamless loop: (2, n)."""
     t = np.arange(int(LOOP_S * sr)) / sr
     tab = shaped_table(kind, midi, sr)
-    f = float(hz(midi))
+    f = midi_to_hz(midi)
     out = np.zeros((2, len(t)))
     for k in range(voices):
         d = cents * (2.0 * k / max(voices - 1, 1) - 1.0) if voices > 1 else 0.0
@@ -118,7 +120,7 @@ def brass_voice(**kw) -> Voice:
     def render(note, t, sr, gate):
         m = int(round(float(note["pitch"])))
         env = env_fast(t, gate, 0.06, 0.6, 0.7, 0.18, smooth=True)
-        f = float(hz(float(note["pitch"])))
+        f = midi_to_hz(note["pitch"])
         dark, bright = shaped_table("brass_dark", m, sr), shaped_table("brass_bright", m, sr)
         slide = float(note["slide"]) or -0.25
         # Phase is proportional to frequency (slide and vibrato included): one for both.
@@ -151,7 +153,7 @@ def choir_voice(**kw) -> Voice:
 @lru_cache(maxsize=256)
 def harp_shot(midi: int, sr: int) -> np.ndarray:
     t = np.arange(int(2.2 * sr)) / sr
-    y = osc(shaped_table("harp", midi, sr), float(hz(midi)) * t, inplace=True)
+    y = osc(shaped_table("harp", midi, sr), midi_to_hz(midi) * t, inplace=True)
     y *= np.exp(-t / (0.9 - 0.004 * midi)) * np.minimum(t / 0.002, 1.0)
     y[-int(0.05 * sr) :] *= np.linspace(1.0, 0.0, int(0.05 * sr))
     return y.astype(F32)

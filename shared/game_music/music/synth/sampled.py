@@ -23,7 +23,8 @@ import numpy as np
 from scipy import signal
 
 from ..notes import LEGATO, MARCATO, PIZZICATO, TREMOLO  # noqa: F401  (re-exported)
-from .band import F32, Voice
+from .band import Voice
+from .dsp import F32
 
 Preset = tuple[int, int]  # (bank, program); drum kits are bank 128
 

@@ -1,25 +1,34 @@
-"""Effects and helpers shared by the synthesizers: envelopes, filters, space, dynamics.
+"""The DSP kit every synthesizer builds on: pitch, noise, oscillators, envelopes, filters,
+stereo, space, resampling and dynamics, each written once.
 
 Everything here is a pure function of its inputs and of *absolute* sample positions (LFOs,
 noise), so a synth built from these pieces renders any range of samples identically; effects
 with memory (filters, reverb, compression) start from silence and rely on the synth's
-``preroll``. Arrays are float64 mono ``(n,)`` or stereo ``(2, n)``.
+``preroll``. Arrays are float64 (float32 where it says so), mono ``(n,)`` or stereo ``(2, n)``.
 
-Building blocks, in the order a voice uses them:
+Where two synths were voiced with different maths for the same thing, both stay reachable (a
+parameter, or two named primitives), so every style renders bit for bit as it was voiced:
 
-- ``noise(offset, n)``: a fixed white-noise table, read from any offset (drums).
-- ``adsr(t, dur, ...)``, ``decay(t, tau)``: envelopes of note-relative time in seconds.
-- ``FilterLadder``: a swept low-pass for many voices at the price of a few static filters.
-- ``pan(x, p)``, ``chorus(x, a, sr)``, ``lfo(a, n, sr, rate)``: placement, width, motion.
-- ``Reverb``: an 8-line feedback delay network (plate/hall), block-vectorised.
-- ``duck(starts, a, n, sr)``, ``gate(...)``: gain curves from note onsets (sidechain, gated
-  reverb).
-- ``glue(x, sr)``: a slow bus compressor; ``sos(kind, hz, sr)``: cached filter designs.
+- pitch and time: ``midi_to_hz``; ``times`` (cached ramps of note-relative seconds).
+- noise: ``noise(offset, n)`` (a fixed table read from any offset); ``white_noise``.
+- oscillators: ``table``/``osc``/``osc2`` (band-limited wavetables); ``polyblep``/
+  ``add_polyblep`` (band-limited jumps); ``phase`` (slides and vibrato integrated in closed
+  form).
+- envelopes: ``adsr`` (float64, a release of fixed length); ``adsr_tau`` (float32, staged, a
+  release time constant); ``decay``; ``control``/``env_fast`` (evaluated sparsely and held).
+- filters: ``sos`` (cached designs), ``filt``; ``peak``/``shelf`` (RBJ sections), ``chain``;
+  ``one_pole``; ``FilterLadder`` (a swept low-pass for many voices).
+- level and stereo: ``db_to_gain``; ``pan_gains``/``pan``; ``chorus``; ``lfo``.
+- space: ``hall_ir`` (a synthetic hall to convolve with); ``Reverb`` (a feedback delay network).
+- resampling: ``upsample_fir`` (polyphase FIR, for a mix rendered at a low rate);
+  ``upsample_linear``.
+- dynamics: ``duck``, ``gate`` (gain curves from onsets); ``glue`` (a slow, smooth bus
+  compressor); ``compress`` (a fast-attack bus compressor, gain held per block).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 
 import numpy as np
@@ -27,12 +36,50 @@ from numpy.lib.stride_tricks import sliding_window_view
 from scipy import fft as sp_fft
 from scipy import signal
 
+TABLE = 2048  # wavetable length: a power of two, so phases wrap by masking
+F32 = np.float32
+LN2 = float(np.log(2.0))
+
+
+# -- pitch and time ----------------------------------------------------------------------------
+def midi_to_hz(midi: float | np.ndarray) -> float | np.ndarray:
+    """Equal-tempered frequency of a MIDI pitch (69 = A4 = 440 Hz).
+
+    A scalar is computed in scalar maths and returned as a float, an array element-wise:
+    numpy's vectorised ``pow`` may differ from the scalar one in the last bit, so each caller
+    keeps the path its sound was made with."""
+    if np.ndim(midi):
+        return 440.0 * 2.0 ** ((np.asarray(midi, dtype=np.float64) - 69.0) / 12.0)
+    return 440.0 * 2.0 ** ((float(midi) - 69.0) / 12.0)
+
+
+_RAMPS: dict[float, np.ndarray] = {}
+
+
+def times(n0: int, n1: int, sr: float) -> np.ndarray:
+    """Seconds ``arange(n0, n1) / sr`` (read-only), a view of a cached ramp when it is short
+    enough: a note's time axis without a division per sample each time."""
+    if n1 > 1 << 20:
+        return np.arange(n0, n1) / sr
+    r = _RAMPS.get(sr)
+    if r is None or len(r) < n1:
+        r = _RAMPS[sr] = np.arange(max(n1, 1 << 17)) / sr
+        r.flags.writeable = False
+    return r[n0:n1]
+
+
+# -- noise -------------------------------------------------------------------------------------
+def white_noise(shape: int | tuple[int, ...], seed, dtype: type = np.float64) -> np.ndarray:
+    """Gaussian white noise (rms 1), the same for the same ``seed``."""
+    return np.random.default_rng(seed).standard_normal(shape, dtype=dtype)
+
+
 _NOISE_LEN = 1 << 18
 
 
 @lru_cache(maxsize=1)
 def _noise_table() -> np.ndarray:
-    return np.random.default_rng(0x6A6D).standard_normal(_NOISE_LEN).astype(np.float64) * 0.5
+    return white_noise(_NOISE_LEN, 0x6A6D) * 0.5
 
 
 def noise(offset: int, n: int) -> np.ndarray:
@@ -42,6 +89,132 @@ def noise(offset: int, n: int) -> np.ndarray:
     if o + n <= _NOISE_LEN:
         return table[o : o + n]
     return np.take(table, np.arange(o, o + n), mode="wrap")
+
+
+# -- oscillators -------------------------------------------------------------------------------
+@lru_cache(maxsize=1024)
+def table(amps: tuple[float, ...]) -> np.ndarray:
+    """One cycle (plus a wrap sample) of sine partials 1..n with amplitudes ``amps``."""
+    spec = np.zeros(TABLE // 2 + 1, dtype=np.complex128)
+    spec[1 : len(amps) + 1] = -1j * np.asarray(amps) * (TABLE / 2)
+    wave = np.fft.irfft(spec, TABLE)
+    return np.concatenate([wave, wave[:1]]).astype(F32)
+
+
+def n_partials(f_max: float, sr: float, cap: int = 96) -> int:
+    return int(max(1, min(cap, 0.45 * sr / max(f_max, 1.0))))
+
+
+def _table_pos(ph: np.ndarray, inplace: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Wrapped integer index and float32 fraction of phases ``ph`` (cycles) in a table."""
+    if inplace:
+        p = ph
+        p *= TABLE
+    else:
+        p = ph * TABLE
+    i = p.astype(np.int64)
+    if inplace:
+        p -= i
+        fr = p.astype(F32)
+    else:
+        fr = (p - i).astype(F32)
+    i &= TABLE - 1  # the table is a power of two long: wrap by masking
+    return i, fr
+
+
+def _table_read(tab: np.ndarray, i: np.ndarray, fr: np.ndarray) -> np.ndarray:
+    lo = np.take(tab, i)
+    hi = np.take(tab[1:], i)
+    hi -= lo
+    hi *= fr
+    hi += lo
+    return hi
+
+
+def osc(tab: np.ndarray, ph: np.ndarray, *, inplace: bool = False) -> np.ndarray:
+    """Read a table at phases ``ph`` (cycles, >= 0), linear interpolation (``inplace``: ``ph``
+    is scratch, used up to spare two copies)."""
+    return _table_read(tab, *_table_pos(ph, inplace))
+
+
+def osc2(
+    tab_a: np.ndarray, tab_b: np.ndarray, ph: np.ndarray, *, inplace: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`osc` of two tables at the same phases (the index work done once)."""
+    i, fr = _table_pos(ph, inplace)
+    return _table_read(tab_a, i, fr), _table_read(tab_b, i, fr)
+
+
+def polyblep(
+    x: np.ndarray, dt: np.ndarray | float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """PolyBLEP residual of a unit downward jump where the phase ``x`` (cycles, [0, 1))
+    wraps, ``dt`` its step per sample (a float, or one per sample; at most 0.5): ``(i, r, j,
+    q)``, the samples just after a wrap and their residuals, then those just before one and
+    theirs. Only samples next to a wrap have one, so callers add them there alone."""
+    per_sample = isinstance(dt, np.ndarray)
+    i = np.flatnonzero(x < dt)
+    u = x[i] / (dt[i] if per_sample else dt)
+    r = u + u - u * u - 1.0
+    j = np.flatnonzero(x > 1.0 - dt)
+    u = (x[j] - 1.0) / (dt[j] if per_sample else dt)
+    q = u * u + u + u + 1.0
+    return i, r, j, q
+
+
+def add_polyblep(
+    wave: np.ndarray, x: np.ndarray, dt: np.ndarray | float, height: float = 1.0
+) -> None:
+    """Add into ``wave`` the :func:`polyblep` residual of a jump of ``height`` where ``x``
+    wraps (a naive saw falls there: ``height`` -1 makes it band-limited)."""
+    i, r, j, q = polyblep(x, dt)
+    wave[i] += height * r
+    wave[j] += height * q
+
+
+def _lerp_add(dst: np.ndarray, coarse: np.ndarray, every: int) -> None:
+    """``dst += coarse`` linearly interpolated, ``coarse`` sampled every ``every`` samples
+    of ``dst`` (so ``len(coarse) == ceil(len(dst) / every)``)."""
+    n = len(dst)
+    m = (n - 1) // every  # whole segments between coarse points
+    dst[0] += coarse[0]
+    if m > 0:  # segment by segment: start + slope x (1 .. every), one outer product
+        slope = np.diff(coarse[: m + 1]) * (1.0 / every)
+        seg = dst[1 : m * every + 1].reshape(m, every)
+        seg += np.multiply.outer(slope, np.arange(1, every + 1, dtype=dst.dtype)) + coarse[
+            :m, None
+        ]
+    dst[m * every + 1 :] += coarse[m]
+
+
+def phase(
+    f: float,
+    t: np.ndarray,
+    *,
+    vib: float = 0.0,
+    vib_rate: float = 5.2,
+    vib_delay: float = 0.3,
+    slide: float = 0.0,
+    slide_t: float = 0.05,
+) -> np.ndarray:
+    """Cycles since note-on with an exponential slide (semitones) and delayed vibrato (cents),
+    both integrated in closed form."""
+    ph = t * f
+    if slide:
+        T = max(slide_t, 1e-4)
+        c = slide / 12.0 * LN2
+        tt = np.minimum(t, T)
+        ph += f * (np.exp(c) * T / c * (1.0 - np.exp(-c * tt / T)) - tt)
+    if vib:
+        w = 2.0 * np.pi * vib_rate
+        depth = f * vib * LN2 / 1200.0 / w
+        if len(t) > 64:  # slow: evaluate every 16 samples, interpolate between
+            tc = t[::16]
+            off = depth * (1.0 - np.cos(w * np.maximum(tc - vib_delay, 0.0)))
+            _lerp_add(ph, off, 16)
+        else:
+            ph += depth * (1.0 - np.cos(w * np.maximum(t - vib_delay, 0.0)))
+    return ph
 
 
 # -- envelopes ---------------------------------------------------------------------------------
@@ -65,23 +238,87 @@ def adsr(
     return e
 
 
-def decay(t: np.ndarray, tau: float) -> np.ndarray:
+def adsr_tau(
+    t: np.ndarray, gate: float, att: float, dec: float, sus: float, rel: float, *, smooth=False
+) -> np.ndarray:
+    """Attack (linear, or raised-cosine when ``smooth``), exponential decay towards ``sus``,
+    exponential release from wherever the envelope was at ``gate``. ``t`` rises (note
+    times), so the stages are consecutive runs, each computed on its own; float32 (an
+    envelope needs no more, and its exponentials run several times faster)."""
+    t = np.asarray(t, dtype=F32)
+    env = np.empty(len(t), F32)
+    kg = int(np.searchsorted(t, gate, side="right"))  # t[:kg] <= gate
+    ka = int(np.searchsorted(t[:kg], att, side="left")) if att > 0 else 0  # t[:ka] < att
+
+    def attack(x):
+        a = np.clip(x / att, 0.0, 1.0)
+        return 0.5 - 0.5 * np.cos(np.pi * a) if smooth else a
+
+    def decay(x):
+        if dec <= 0:
+            return np.ones_like(x)
+        return sus + (1.0 - sus) * np.exp((att - x) / dec)
+
+    if ka:
+        env[:ka] = attack(t[:ka])
+    if kg > ka:
+        env[ka:kg] = decay(t[ka:kg])
+    if kg < len(t):
+        a = min(max(gate / att, 0.0), 1.0) if att > 0 else 1.0
+        if smooth:
+            a = 0.5 - 0.5 * np.cos(np.pi * a)
+        d = sus + (1.0 - sus) * np.exp(-max(gate - att, 0.0) / dec) if dec > 0 else 1.0
+        env[kg:] = F32(a * d) * np.exp((gate - t[kg:]) / F32(rel))
+    return env
+
+
+def decay(t: np.ndarray, tau: float, *, divide: bool = False) -> np.ndarray:
+    """exp(-t / tau), as ``t`` times the rate ``-1 / tau`` (``tau`` at least 10 us); with
+    ``divide``, as ``-t / tau`` itself, which rounds differently in the last bit (the band
+    drums were made with it)."""
+    if divide:
+        return np.exp(-t / tau)
     return np.exp(t * (-1.0 / max(tau, 1e-5)))
 
 
-def control(fn, t: np.ndarray, every: int = 16):
+def control(
+    fn: Callable[[np.ndarray], np.ndarray], t: np.ndarray, every: int = 16, whole: int = 2
+) -> np.ndarray:
     """``fn(t)`` evaluated once every ``every`` samples of the evenly spaced times ``t`` and
-    held: envelopes and sweeps change slowly, and exp() per sample is what costs."""
-    if len(t) <= 2 * every:
+    held: envelopes and sweeps change slowly, and exp() per sample is what costs. Up to
+    ``whole * every`` samples long, ``t`` is evaluated at every sample."""
+    if len(t) <= whole * every:
         return fn(t)
     return np.repeat(fn(t[::every]), every)[: len(t)]
 
 
+def env_fast(
+    t: np.ndarray,
+    gate: float,
+    att: float,
+    dec: float,
+    sus: float,
+    rel: float,
+    *,
+    smooth: bool = False,
+    every: int = 32,
+) -> np.ndarray:
+    """:func:`adsr_tau` evaluated every ``every`` samples and held in between (envelopes are
+    slow; ``every`` samples at 16 kHz is 2 ms)."""
+    return control(lambda u: adsr_tau(u, gate, att, dec, sus, rel, smooth=smooth), t, every, 4)
+
+
 # -- filters -----------------------------------------------------------------------------------
-@lru_cache(maxsize=128)
-def sos(kind: str, hz: float, sr: int, order: int = 2, q: float | None = None) -> np.ndarray:
-    """Second-order sections: ``lowpass``/``highpass`` Butterworth (or resonant with ``q``),
-    ``bandpass`` (``hz`` is the centre, ``q`` the quality), clipped below Nyquist."""
+@lru_cache(maxsize=256)
+def sos(
+    kind: str, hz: float | tuple[float, float], sr: int, order: int = 2, q: float | None = None
+) -> np.ndarray:
+    """Second-order sections, clipped below Nyquist: ``lowpass``/``highpass`` Butterworth (or
+    resonant with ``q``); ``bandpass`` a Butterworth band between the two edges ``hz``, or
+    for one ``hz`` a peak there (``q`` the quality)."""
+    if isinstance(hz, tuple):
+        edges = tuple(min(x, 0.45 * sr) for x in hz)
+        return signal.butter(order, edges, kind, fs=sr, output="sos")
     hz = min(float(hz), 0.45 * sr)
     if kind == "bandpass":
         b, a = signal.iirpeak(hz, q or 1.0, fs=sr)
@@ -107,11 +344,50 @@ def filt(x: np.ndarray, kind: str, hz: float, sr: int, order: int = 2, q: float 
     return signal.sosfilt(sos(kind, hz, sr, order, q), x, axis=-1)
 
 
-def shelf(x: np.ndarray, hz: float, gain_db: float, sr: int, high: bool = True) -> np.ndarray:
-    """A first-order shelf: ``gain_db`` above (``high``) or below ``hz``."""
-    g = 10 ** (gain_db / 20)
-    lp = filt(x, "lowpass", hz, sr, order=1)
-    return lp + g * (x - lp) if high else g * lp + (x - lp)
+@lru_cache(maxsize=256)
+def peak(f: float, gain_db: float, q: float, sr: int) -> np.ndarray:
+    """RBJ peaking EQ as one second-order section."""
+    A = 10.0 ** (gain_db / 40.0)
+    w = 2.0 * np.pi * min(f, 0.45 * sr) / sr
+    al = np.sin(w) / (2.0 * q)
+    b = np.array([1 + al * A, -2 * np.cos(w), 1 - al * A])
+    a = np.array([1 + al / A, -2 * np.cos(w), 1 - al / A])
+    return np.concatenate([b / a[0], a / a[0]])[None, :]
+
+
+@lru_cache(maxsize=256)
+def shelf(f: float, gain_db: float, sr: int, high: bool = True) -> np.ndarray:
+    """RBJ shelf (slope 1) as one second-order section."""
+    A = 10.0 ** (gain_db / 40.0)
+    w = 2.0 * np.pi * min(f, 0.45 * sr) / sr
+    al = np.sin(w) / 2.0 * np.sqrt(2.0)
+    c, s2 = np.cos(w), 2.0 * np.sqrt(A) * al
+    sg = 1.0 if high else -1.0
+    b = A * np.array(
+        [
+            (A + 1) + sg * (A - 1) * c + s2,
+            -2 * sg * ((A - 1) + sg * (A + 1) * c),
+            (A + 1) + sg * (A - 1) * c - s2,
+        ]
+    )
+    a = np.array(
+        [
+            (A + 1) - sg * (A - 1) * c + s2,
+            2 * sg * ((A - 1) - sg * (A + 1) * c),
+            (A + 1) - sg * (A - 1) * c - s2,
+        ]
+    )
+    return np.concatenate([b / a[0], a / a[0]])[None, :]
+
+
+def chain(*parts: np.ndarray) -> np.ndarray:
+    return np.concatenate(parts, axis=0)
+
+
+def one_pole(x: np.ndarray, a: float, *, unity_dc: bool = True) -> np.ndarray:
+    """y[i] = b x[i] + a y[i - 1] from silence: a smoother (``b = 1 - a``, unity gain at DC),
+    or without ``unity_dc`` a leaky integrator (``b = 1``)."""
+    return signal.lfilter([1.0 - a if unity_dc else 1.0], [1.0, -a], x)
 
 
 RING = 1200  # samples of a ladder rung's ring-out kept after its input ends (~ -100 dB)
@@ -214,11 +490,25 @@ class FilterLadder:
         return out
 
 
-# -- stereo ------------------------------------------------------------------------------------
+# -- level and stereo --------------------------------------------------------------------------
+def db_to_gain(db: float | np.ndarray) -> float | np.ndarray:
+    """The amplitude factor of ``db`` decibels (a float or an array)."""
+    return 10.0 ** (db / 20.0)
+
+
+def pan_gains(p: float, stereo: bool = False) -> tuple[float, float]:
+    """Left/right gains for position ``p`` (-1 left, 0 centre, 1 right): constant power
+    (unity at the centre) for a mono source, a balance for a stereo one."""
+    if stereo:
+        return (min(1.0, 1.0 - p), min(1.0, 1.0 + p)) if p else (1.0, 1.0)
+    th = (p + 1.0) * np.pi / 4.0
+    return float(np.cos(th) * np.sqrt(2.0)), float(np.sin(th) * np.sqrt(2.0))
+
+
 def pan(x: np.ndarray, p: float) -> np.ndarray:
-    """Constant-power pan of mono ``x``: p = -1 left, 0 centre, 1 right -> (2, n)."""
-    a = (p + 1.0) * np.pi / 4
-    return np.stack([x * np.cos(a), x * np.sin(a)]) * np.sqrt(2.0)
+    """Mono ``x`` panned by :func:`pan_gains` -> (2, n)."""
+    gl, gr = pan_gains(p)
+    return np.stack([x * gl, x * gr])
 
 
 def chorus(
@@ -283,6 +573,27 @@ def lfo(a: int, n: int, sr: int, rate: float, phase: float = 0.0, every: int = 1
 
 
 # -- space -------------------------------------------------------------------------------------
+@lru_cache(maxsize=16)
+def hall_ir(sr: int, rt60: float, length: float, damp_hz: float, predelay: float) -> np.ndarray:
+    """A stereo hall: decorrelated noise decaying with ``rt60`` (highs twice as fast), a few
+    early reflections, normalised to unit energy per side. (2, n)."""
+    n = int(length * sr)
+    t = np.arange(n) / sr
+    noise = white_noise((2, n), 0x4A11)
+    lo = signal.sosfilt(sos("lowpass", damp_hz, sr, 2), noise, axis=-1)
+    hi = noise - lo
+    ir = lo * np.exp(-6.91 * t / rt60) + 0.5 * hi * np.exp(-6.91 * t / (0.45 * rt60))
+    ir *= np.minimum(t / 0.04, 1.0) ** 2  # diffuse build-up
+    for k, (d, g) in enumerate(((0.011, 0.5), (0.019, 0.35), (0.027, 0.3), (0.041, 0.2))):
+        i = int(d * sr)
+        if i < n:
+            ir[k % 2, i] += g * 6.0
+            ir[(k + 1) % 2, int(i * 1.13)] += g * 4.0
+    ir /= np.sqrt((ir**2).sum(axis=1, keepdims=True))
+    pre = int(predelay * sr)
+    return np.concatenate([np.zeros((2, pre)), ir], axis=1)
+
+
 _DELAYS = np.array([1123, 1361, 1583, 1801, 2053, 2293, 2539, 2797])  # at 48 kHz, coprime
 _OUT_L = np.array([1, -1, 1, -1, 1, 1, -1, -1], dtype=np.float64)
 _OUT_R = np.array([1, 1, -1, -1, 1, -1, 1, -1], dtype=np.float64)
@@ -399,6 +710,60 @@ class Reverb:
         return upsample_linear(wet, st, n, add_to=out, gain=gain)
 
 
+# -- resampling --------------------------------------------------------------------------------
+@lru_cache(maxsize=8)
+def _up_window(d: int) -> np.ndarray:
+    """A short interpolation filter: the low-rate mix holds nothing near its Nyquist."""
+    h = signal.firwin(24 * d + 1, 0.85 / d, window=("kaiser", 8.0))  # resample_poly: x d
+    return h.astype(F32)
+
+
+@lru_cache(maxsize=8)
+def _up_phases(d: int) -> tuple[tuple[np.ndarray, int], ...]:
+    """Per output phase ``p``: the taps of :func:`_up_window` (gain ``d``) that phase uses,
+    and the offset of its first output in their full convolution with the low-rate signal."""
+    h = _up_window(d) * F32(d)
+    half = (len(h) - 1) // 2
+    out = []
+    for p in range(d):
+        k0 = (p + half) % d
+        out.append((np.ascontiguousarray(h[k0::d]), (p + half - k0) // d))
+    return tuple(out)
+
+
+_UP_FFT = 4096  # the upsampler's block transform
+
+
+@lru_cache(maxsize=8)
+def _up_spectra(d: int) -> tuple[tuple[np.ndarray, int], ...]:
+    """Per output phase: its taps' spectrum at the block size, and its output offset."""
+    return tuple((sp_fft.rfft(taps, _UP_FFT), s) for taps, s in _up_phases(d))
+
+
+def upsample_fir(x: np.ndarray, d: int) -> np.ndarray:
+    """``x`` (c, n) at ``d`` (>= 2) times the rate: ``resample_poly(x, d, 1, window=_up_window(d))``
+    computed as ``d`` short convolutions, one per output phase, by overlap-save: each block
+    of ``x`` is transformed once for all phases (about half the cost of the direct
+    polyphase loop)."""
+    c, n = x.shape
+    taps = max(len(t) for t, _ in _up_phases(d))
+    hop = _UP_FFT - taps + 1
+    nb = -(-(n + taps - 1) // hop)  # blocks covering the whole convolution
+    pad = np.zeros((c, (nb - 1) * hop + _UP_FFT), dtype=F32)
+    pad[:, taps - 1 : taps - 1 + n] = x
+    spec = sp_fft.rfft(sliding_window_view(pad, _UP_FFT, axis=-1)[:, ::hop][:, :nb], axis=-1)
+    # phase p's convolution sample q lands on output q - s_p: each phase's blocks are
+    # written straight into their strided place in one buffer, which holds the output
+    # (contiguous per side) from ``lead`` on
+    lead = max(s for _, s in _up_spectra(d))
+    buf = np.empty((c, lead + nb * hop, d), dtype=F32)
+    for p, (h, s) in enumerate(_up_spectra(d)):
+        # a block's outputs from its ``taps - 1``-th on are free of the circular wrap
+        y = sp_fft.irfft(spec * h, _UP_FFT, axis=-1)[..., taps - 1 :]
+        buf[:, lead - s : lead - s + nb * hop, p].reshape(c, nb, hop)[...] = y
+    return buf[:, lead : lead + n].reshape(c, n * d)
+
+
 def upsample_linear(
     w: np.ndarray, st: int, n: int, *, add_to: np.ndarray | None = None, gain: float = 1.0
 ) -> np.ndarray:
@@ -469,7 +834,7 @@ def duck(
     (absolute samples) and recovering over ``release`` s: sidechain compression from the kick.
     (``dtype`` float32 gives the float64 curve rounded, without making it first.)"""
     g = np.ones(n, dtype=dtype)
-    att, curve = _duck_curve(sr, 1.0 - 10 ** (-depth_db / 20), attack, release)
+    att, curve = _duck_curve(sr, 1.0 - db_to_gain(-depth_db), attack, release)
     curve = curve.astype(dtype, copy=False)
     span = len(curve) - att
     for s in np.asarray(starts, dtype=np.int64).tolist():
@@ -533,7 +898,7 @@ def glue(
     target = -over * (1.0 - 1.0 / ratio)  # dB of gain reduction wanted per block
     # one-pole smoothing of the gain per block (slow: glue, not peak catching)
     k = np.exp(-block / (0.5 * (attack + release) * sr))
-    gdb = signal.lfilter([1.0 - k], [1.0, -k], target)
+    gdb = one_pole(target, k)
     g = (np.exp(gdb * (np.log(10) / 20)) * makeup).astype(x.dtype)
     curve = upsample_linear(g[None, :], block, n)[0]
     if channels_last and c == 2 and x.dtype == np.float32 and x.flags.c_contiguous:
@@ -549,6 +914,36 @@ def glue(
         x *= curve
         return x
     return x * curve
+
+
+def compress(
+    x: np.ndarray,
+    sr: int,
+    *,
+    thresh_db: float,
+    ratio: float,
+    release: float = 0.15,
+    block: int = 256,
+) -> np.ndarray:
+    """Feed-forward bus compressor on block RMS (stereo-linked), gain held per block (the
+    smoothed gain moves little within one). Stateless apart from the smoothing, which the
+    caller's warm-up covers. Works in place when ``x`` is float32."""
+    x = np.asarray(x, dtype=F32)
+    n = x.shape[1]
+    nb = -(-n // block)
+    pw = np.zeros(nb * block, F32)
+    np.square(x[0], out=pw[:n])
+    pw[:n] += x[1] * x[1]
+    rms = np.sqrt(pw.reshape(nb, block).mean(axis=1, dtype=np.float64) / 2.0 + 1e-12)
+    level = 20.0 * np.log10(rms)
+    gr = np.minimum(0.0, (thresh_db - level) * (1.0 - 1.0 / ratio))
+    # Fast attack (one block), smooth release: a one-pole on the gain reduction's recovery.
+    a = np.exp(-block / (release * sr))
+    sm = one_pole(gr, a)
+    sm = np.minimum(sm, gr)
+    g = db_to_gain(sm).astype(F32)
+    x *= np.repeat(g, block)[:n]
+    return x
 
 
 def _blend_sos(a: np.ndarray, b: np.ndarray | None, w: float) -> np.ndarray:

@@ -283,7 +283,11 @@ class ChipSynth:
         wave = self._pulse_wave(note, n0, n1, macro)
         j, counts = self._frames(n0, n1, FRAME_S)
         wave *= np.repeat(self._levels(note, j, FRAME_S), counts)
-        # Short linear ramps at note edges: the 4-bit steps stay, the clicks go.
+        self._edges(wave, note, n0, n1)
+        y[s0 - a : s1 - a] = wave
+
+    def _edges(self, wave: np.ndarray, note, n0: int, n1: int) -> None:
+        """Short linear ramps at note edges: the 4-bit steps stay, the clicks go."""
         att, rel = int(0.001 * self.sr), int(0.004 * self.sr)
         if n0 < att:
             wave[: att - n0] *= np.arange(n0, att)[: len(wave)] / att
@@ -291,7 +295,6 @@ class ChipSynth:
         if n1 > dur - rel:
             k = max(dur - rel, n0)
             wave[k - n0 :] *= (dur - np.arange(k, n1)) / rel
-        y[s0 - a : s1 - a] = wave
 
     def _triangle_note(self, note, y: np.ndarray, a: int, s0: int, s1: int) -> None:
         # Idle and between notes the triangle holds its last step; notes end on whole cycles,

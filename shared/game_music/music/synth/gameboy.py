@@ -172,16 +172,6 @@ class GameBoySynth(ChipSynth):
         self._edges(wave, note, n0, n1)
         y[s0 - a : s1 - a] = wave
 
-    def _edges(self, wave: np.ndarray, note, n0: int, n1: int) -> None:
-        """Short linear ramps at note edges: the 4-bit steps stay, the clicks go."""
-        att, rel = int(0.001 * self.sr), int(0.004 * self.sr)
-        if n0 < att:
-            wave[: att - n0] *= np.arange(n0, att)[: len(wave)] / att
-        dur = int(note["dur"])
-        if n1 > dur - rel:
-            k = max(dur - rel, n0)
-            wave[k - n0 :] *= (dur - np.arange(k, n1)) / rel
-
     def wave_table(self, note) -> np.ndarray:
         if int(note["role"]) == ROLE["final"]:
             return self.waves["soft"][0]

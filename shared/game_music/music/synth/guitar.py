@@ -15,25 +15,9 @@ import numpy as np
 from scipy import signal
 from scipy.special import comb
 
-from .band import (
-    BandSynth,
-    Voice,
-    play,
-    shaped_table,
-)
+from .band import BandSynth, Voice, play, shaped_table
 from .drums import kit_voice
-from .dsp import (
-    F32,
-    chain,
-    compress,
-    env_fast,
-    midi_to_hz,
-    osc,
-    peak,
-    phase,
-    shelf,
-    sos,
-)
+from .dsp import F32, chain, compress, env_fast, midi_to_hz, osc, peak, phase, shelf, sos
 from .keys import sub_bass_voice
 
 _PLUCK_S = 2.5

@@ -13,12 +13,7 @@ from functools import lru_cache
 import numpy as np
 from scipy import signal
 
-from .band import (
-    BandSynth,
-    Voice,
-    play,
-    shaped_table,
-)
+from .band import BandSynth, Voice, play, shaped_table
 from .drums import kit_voice
 from .dsp import (
     F32,

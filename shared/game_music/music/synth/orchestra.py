@@ -13,29 +13,9 @@ import numpy as np
 from scipy import signal
 
 from ..channels import CH_BRASS, CH_CELLI, CH_STRINGS, CH_TIMPANI, CH_VIOLINS
-from .band import (
-    LOOP_S,
-    BandSynth,
-    Voice,
-    make_loop,
-    nearest,
-    play,
-    shaped_table,
-)
+from .band import LOOP_S, BandSynth, Voice, make_loop, nearest, play, shaped_table
 from .drums import kit_voice, timpani_voice
-from .dsp import (
-    F32,
-    chain,
-    compress,
-    env_fast,
-    midi_to_hz,
-    osc,
-    osc2,
-    peak,
-    phase,
-    shelf,
-    sos,
-)
+from .dsp import F32, chain, compress, env_fast, midi_to_hz, osc, osc2, peak, phase, shelf, sos
 
 # Extra channels written by the orchestral arrangement.
 

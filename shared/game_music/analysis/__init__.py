@@ -17,7 +17,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 from .cuts import VideoAnalysis, analyse_video
-from .result import HOP_S, Analysis, Cut, crop_analysis, empty_analysis, hop_count
+from .result import HOP_S, Analysis, Cut, crop_analysis, hop_count
 
 if TYPE_CHECKING:
     from .energy import EnergyMeter, energy_curve
@@ -45,7 +45,6 @@ __all__ = [
     "analyse_tracks",
     "analyse_video",
     "crop_analysis",
-    "empty_analysis",
     "energy_curve",
     "hop_count",
     "spans",

@@ -22,7 +22,7 @@ import numpy as np
 from scipy import signal
 
 from game_music.analysis import EnergyMeter, SpeechDetector, hop_count
-from game_music.media.audio import SAMPLE_RATE, decode_audio
+from game_music.media.audio import SAMPLE_RATE, iter_audio_blocks
 from game_music.media.probe import probe
 
 TEN_MINUTES = 600.0
@@ -55,7 +55,7 @@ def webrtc(audio: np.ndarray) -> float:
 
 def main(path: Path) -> None:
     info = probe(path)
-    game = decode_audio(info, info.audio[0].index)
+    game = np.concatenate(list(iter_audio_blocks(info, info.audio[0].index)))
     reps = int(np.ceil(TEN_MINUTES * SAMPLE_RATE / len(game)))
     audio = np.tile(game, (reps, 1))[: int(TEN_MINUTES * SAMPLE_RATE)]
     n = hop_count(TEN_MINUTES)

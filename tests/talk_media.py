@@ -18,7 +18,7 @@ import pytest
 from scipy import signal
 from scipy.io import wavfile
 
-from game_music.media.audio import decode_audio
+from decoded import decode_track
 from game_music.media.ffmpeg import run_ffmpeg
 from game_music.media.probe import probe
 
@@ -66,7 +66,7 @@ def sentence(text: str, folder: Path) -> np.ndarray:
 
 def game_track(name: str) -> np.ndarray:
     info = probe(GAMEPLAY / f"{name}.mp4")
-    return decode_audio(info, info.audio[0].index)
+    return decode_track(info, info.audio[0].index)
 
 
 def make_talk_clip(folder: Path, game_name: str, *, two_tracks: bool,

@@ -53,6 +53,7 @@ def test_render_reads_back_the_decoded_tracks(tmp_path: Path, make_clip,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     """The render pass reads the game and voice blocks the analysis decoded from disk; with
     no room on the disk it decodes them again. The tracks, and so the output, are the same."""
+    from game_music.analysis.stage import decode_tracks
     from game_music.media.audio import pick_streams, samples_for
     from game_music.media.probe import probe
 
@@ -62,7 +63,7 @@ def test_render_reads_back_the_decoded_tracks(tmp_path: Path, make_clip,
     n = samples_for(info.video.duration)
 
     def decode() -> list:
-        return list(engine._tracks(info, game, voice, 0.0, info.video.duration))
+        return list(decode_tracks(info, game, voice, 0.0, info.video.duration))
 
     def blocks(cache: engine._TrackCache) -> tuple[list, list]:
         first = list(cache.first())

@@ -9,10 +9,9 @@ import numpy as np
 import pyloudnorm
 import pytest
 from mix_signals import SR, game, music, voice
-from scipy.io import wavfile
 
 from game_music.media.ffmpeg import run_ffmpeg
-from game_music.media.mux import mux
+from game_music.media.mux import mux_pcm
 from game_music.media.probe import probe
 from game_music.mix import (
     Limiter,
@@ -115,10 +114,8 @@ def test_final_mp4_is_minus_14_lufs_and_under_minus_1_dbtp(
     assert out.shape == mix.shape
     assert report.output_lufs == pytest.approx(-14.0, abs=0.3)
     assert report.true_peak_dbtp <= report.ceiling_dbtp + 0.1
-    wav = tmp_path / "m.wav"
-    wavfile.write(wav, SR, out)
     final = tmp_path / "final.mp4"
-    mux(info, wav, final)
+    mux_pcm(info, final, lambda write: write(out))
     integrated, peak = loudness(final)  # ffmpeg ebur128=peak=true on the AAC track
     assert integrated == pytest.approx(-14.0, abs=1.0)
     assert peak <= -1.0

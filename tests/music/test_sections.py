@@ -43,7 +43,7 @@ def test_real_gameplay_sections_are_musical_spans(name: str, style: str | None) 
     analysis = analyse_file(info)
     cuts = [c.time for c in analysis.cuts]
     assert len(cuts) == 3  # the real changes of scene (see tests/analysis)
-    plan = make_plan(analysis, MusicRequest(style=style), duration=info.duration, seed=1,
+    plan = make_plan(analysis, MusicRequest(style=style), duration=analysis.duration, seed=1,
                      sample_rate=SR)
     usable = [c for c in cuts if c - 0 >= 4.5]  # slow styles start with one section anyway
     _check_sections(plan, usable if plan.bpm < 100 else cuts)

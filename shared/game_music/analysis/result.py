@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -35,13 +36,6 @@ class Analysis:
     game_music_share: float = 0.0  # seconds of the game track holding music (.game_music)
     game_carries_music: bool = False
 
-    def at(self, curve: np.ndarray, t0: float, t1: float) -> float:
-        """Mean of ``curve`` over [t0, t1) seconds (0.0 when empty)."""
-        a = max(0, int(t0 / self.hop))
-        b = max(a + 1, int(t1 / self.hop))
-        seg = curve[a:b]
-        return float(seg.mean()) if seg.size else 0.0
-
     def summary(self) -> dict[str, Any]:
         return {
             "duration_s": round(self.duration, 3),
@@ -58,7 +52,13 @@ class Analysis:
         }
 
 
-def empty_analysis(duration: float) -> Analysis:
-    n = max(1, int(np.ceil(duration / HOP_S)))
-    z = np.zeros(n, dtype=np.float32)
-    return Analysis(duration, HOP_S, z, z.copy(), z.copy(), (), 0.5, False)
+def crop_analysis(a: Analysis, start: float, end: float) -> Analysis:
+    """The analysis of [start, end) with times relative to ``start``."""
+    if start <= 0 and end >= a.duration:
+        return a
+    i0, i1 = int(round(start / a.hop)), int(math.ceil(end / a.hop))
+    cuts = tuple(Cut(c.time - start, c.strength) for c in a.cuts if start < c.time < end)
+    return dataclasses.replace(
+        a, duration=end - start, energy=a.energy[i0:i1], speech=a.speech[i0:i1],
+        motion=a.motion[i0:i1], cuts=cuts,
+    )

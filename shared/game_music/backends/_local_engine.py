@@ -17,13 +17,11 @@ import numpy as np
 
 from .._errors import InternalError
 from .._fork import Beside, can_fork
-from ..analysis import EnergyMeter, SpeechDetector, hop_count
-from ..analysis.energy import fit_length
-from ..analysis.game_music import GameMusicMeter
-from ..analysis.result import HOP_S, Analysis, Cut
+from ..analysis.result import HOP_S, Analysis, crop_analysis
+from ..analysis.stage import BLOCK_S, Tracks, analyse_tracks, decode_tracks
 from ..analysis.video_pass import VideoPass
 from ..events import ProgressFn
-from ..media.audio import SAMPLE_RATE, AudioWriter, iter_audio_blocks, pick_streams, samples_for
+from ..media.audio import SAMPLE_RATE, AudioWriter, pick_streams, samples_for
 from ..media.mux import MAX_TRUE_PEAK_DBTP, EncodedAudio, MuxReport, mux_pcm, write_pcm_mov
 from ..media.probe import MediaInfo
 from ..mix import (
@@ -42,14 +40,12 @@ from ..music import compose_music
 from ..request import MusicRequest
 from .base import RenderOptions, RenderResult
 
-BLOCK_S = 10.0
 CHANNELS = 2
 _FRAME = 4 * CHANNELS  # bytes per stereo float32 sample
 # The final loudness is measured on the encoded track; only heavy limiting can move it this far
 # from the target (the contract allows 1 LU), and then the render runs once more.
 _LOUDNESS_TOLERANCE_LU = 0.5
 _RENDER_TRIES = 3
-Tracks = tuple[np.ndarray | None, np.ndarray | None]  # (game, voice) blocks
 _METER_WARMUP_S = 0.5
 
 
@@ -72,14 +68,14 @@ def render(
     game_idx, voice_idx = pick_streams(media, options.game_track, options.voice_track)
 
     tracks = _TrackCache(
-        functools.partial(_tracks, media, game_idx, voice_idx, start, duration),
+        functools.partial(decode_tracks, media, game_idx, voice_idx, start, duration, BLOCK_S),
         workdir / "tracks.f32", n, (game_idx is not None) + (voice_idx is not None))
 
-    # 1. analyse (+ game/voice loudness for the mix levels)
+    # 1. analyse (+ game/voice loudness for the mix levels, from the same blocks)
     levels = LevelMeter(None, SAMPLE_RATE, hop=HOP_S, game=game_idx is not None,
                         voice=voice_idx is not None)
-    analysis = _analyse(media, start, end, tracks.first, levels, video,
-                        functools.partial(progress, "analyse"))
+    analysis = analyse_tracks(media, span, _metered(tracks.first(), levels), video,
+                              functools.partial(progress, "analyse"), block_s=BLOCK_S)
 
     # 2. compose for the span the music plays in, and render it once into a temp file
     progress("compose", 0.0)
@@ -189,29 +185,11 @@ def _report(
                         title=title)
 
 
-def crop_analysis(a: Analysis, start: float, end: float) -> Analysis:
-    """The analysis of [start, end) with times relative to ``start``."""
-    if start <= 0 and end >= a.duration:
-        return a
-    i0, i1 = int(round(start / a.hop)), int(math.ceil(end / a.hop))
-    cuts = tuple(Cut(c.time - start, c.strength) for c in a.cuts if start < c.time < end)
-    return dataclasses.replace(
-        a, duration=end - start, energy=a.energy[i0:i1], speech=a.speech[i0:i1],
-        motion=a.motion[i0:i1], cuts=cuts,
-    )
-
-
-def _tracks(
-    media: MediaInfo, game_idx: int | None, voice_idx: int | None, start: float, duration: float
-) -> Iterator[Tracks]:
-    """(game, voice) blocks of BLOCK_S seconds over the range, decoded side by side."""
-    game = (iter_audio_blocks(media, game_idx, BLOCK_S, start, duration)
-            if game_idx is not None else None)
-    voice = (iter_audio_blocks(media, voice_idx, BLOCK_S, start, duration)
-             if voice_idx is not None else None)
-    n_blocks = math.ceil(samples_for(duration) / samples_for(BLOCK_S))
-    for _ in range(n_blocks):
-        yield (next(game) if game else None), (next(voice) if voice else None)
+def _metered(tracks: Iterator[Tracks], levels: LevelMeter) -> Iterator[Tracks]:
+    """``tracks`` as they pass, measured for the mix levels."""
+    for game, voice in tracks:
+        levels.add(None, game, voice)
+        yield game, voice
 
 
 class _TrackCache:
@@ -291,63 +269,6 @@ def _free_bytes(folder: Path) -> int:
         return shutil.disk_usage(folder).free
     except OSError:
         return 0
-
-
-def _analyse(
-    media: MediaInfo,
-    start: float,
-    end: float,
-    tracks: Callable[[], Iterator[Tracks]],
-    levels: LevelMeter,
-    video: VideoPass,
-    progress: Callable[[float], None],
-) -> Analysis:
-    """Audio curves and track loudness from one streaming decode, while the video pass that
-    is already running beside us (see :mod:`game_music._fork`) finishes."""
-    duration = end - start
-    n_hops = hop_count(duration)
-    audio_done = [0.0]
-
-    def report() -> None:
-        progress(0.6 * video.fraction + 0.4 * audio_done[0])
-
-    energy, speech_game, speech_voice = EnergyMeter(), SpeechDetector(), SpeechDetector()
-    game_music = GameMusicMeter()
-    has_voice = has_game = False
-    n_blocks = max(1, math.ceil(samples_for(duration) / samples_for(BLOCK_S)))
-    for i, (game, voice) in enumerate(tracks()):
-        if game is not None:
-            has_game = True
-            energy.feed(game)
-            game_music.feed(game)
-        if voice is not None:  # speech is detected on the voice's own track when there is one
-            has_voice = True
-            speech_voice.feed(voice)
-        elif game is not None:
-            speech_game.feed(game)
-        levels.add(None, game, voice)
-        audio_done[0] = (i + 1) / n_blocks
-        report()
-    result = video.result()
-    progress(1.0)
-    zeros = np.zeros(n_hops, np.float32)
-    speech = (speech_voice if has_voice else speech_game).curve(n_hops) if has_game or has_voice \
-        else zeros
-    full = Analysis(
-        duration=media.video.duration, hop=HOP_S, energy=zeros, speech=zeros,
-        motion=result.motion, cuts=tuple(c for c in result.cuts if 0 < c.time < media.duration),
-        brightness=result.brightness, has_audio=has_game or has_voice,
-    )
-    cropped = crop_analysis(full, start, end)
-    own_music = game_music.estimate(speech) if has_game else None
-    return dataclasses.replace(
-        cropped, duration=duration,
-        energy=energy.curve(n_hops) if has_game else zeros,
-        speech=speech.astype(np.float32),
-        motion=fit_length(cropped.motion, n_hops),
-        game_music_share=own_music.share if own_music else 0.0,
-        game_carries_music=bool(own_music and own_music.carries_music),
-    )
 
 
 def _synthesize(

@@ -3,8 +3,9 @@
 Like httpx's ``MockTransport``, it lets the code around a backend (the job runner, batches,
 ``refine``, the CLI) be tested in-process without the cost of the real engine. It is honest
 about the runner's contract: the output is a real MP4 written by the same mux path as the
-local engine (the input's video, copied where it fits, with a quiet generated tone as the
-music), the optional stem is a real WAV, and progress runs through the local engine's stages.
+local engine (``mux_pcm``: the input's video, copied where it fits, with a quiet generated
+tone as the music), the optional stem is a real WAV, and progress runs through the local
+engine's stages.
 
     from game_music.backends.fake import FakeBackend
     backend = FakeBackend(fail=NoCredits("out of credits"), fail_at="compose")
@@ -26,7 +27,7 @@ import numpy as np
 
 from .._errors import GameMusicError
 from ..events import ProgressFn
-from ..media.mux import mux, write_pcm_mov
+from ..media.mux import mux_pcm, write_pcm_mov
 from ..media.probe import MediaInfo
 from ..request import MusicRequest
 from .base import RenderOptions, RenderResult
@@ -96,18 +97,18 @@ class FakeBackend:
         self._stage("render", progress)
         if self.no_output:
             return RenderResult(output)
-        tone = workdir / "fake-music.wav"
-        write_tone(tone, end - start)
-        report = mux(
-            media, tone, output, aspect=request.aspect, progress=lambda f: progress("render", f),
-            start_s=start if start > 0 else None, end_s=end,
+        music = tone(end - start)
+        report, _ = mux_pcm(
+            media, output, lambda write: write(music), aspect=request.aspect,
+            duration=end - start, start_s=start if start > 0 else None,
+            end_s=end if end < media.video.duration else None,
         )
         extra: list[Path] = []
         if options.stem_path is not None:
             write_tone(options.stem_path, end - start)
             extra.append(options.stem_path)
         if options.pcm_mov_path is not None:
-            write_pcm_mov(output, tone, options.pcm_mov_path)
+            write_pcm_mov(output, output, options.pcm_mov_path)
             extra.append(options.pcm_mov_path)
         progress("render", 1.0)
         summary = {
@@ -142,14 +143,19 @@ class FakeBackend:
             time.sleep(0.01)
 
 
-def write_tone(path: Path, seconds: float) -> None:
-    """A quiet stereo sine, 16-bit 48 kHz, ``seconds`` long."""
+def tone(seconds: float) -> np.ndarray:
+    """A quiet stereo sine, float32 ``(n, 2)`` at 48 kHz, ``seconds`` long."""
     n = max(1, round(seconds * SAMPLE_RATE))
-    t = np.arange(n) / SAMPLE_RATE
-    mono = (TONE_LEVEL * 32767 * np.sin(2 * np.pi * TONE_HZ * t)).astype("<i2")
+    mono = TONE_LEVEL * np.sin(2 * np.pi * TONE_HZ * np.arange(n) / SAMPLE_RATE)
+    return np.repeat(mono.astype(np.float32)[:, None], 2, axis=1)
+
+
+def write_tone(path: Path, seconds: float) -> None:
+    """:func:`tone` as a 16-bit WAV."""
+    pcm = (tone(seconds) * 32767).astype("<i2")
     # The file is opened first: a wave.open that fails leaves a half-made writer behind.
     with open(path, "wb") as fh, wave.open(fh, "wb") as w:
         w.setnchannels(2)
         w.setsampwidth(2)
         w.setframerate(SAMPLE_RATE)
-        w.writeframes(np.repeat(mono, 2).tobytes())
+        w.writeframes(pcm.tobytes())

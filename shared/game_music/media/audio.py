@@ -79,7 +79,7 @@ def _chosen_streams(info: MediaInfo, game_track: int | None,
             raise UsageError(f"{flag} {n}: {info.path.name} has {have}")
     if game_track is not None and game_track == voice_track:
         raise UsageError(f"--game-track and --voice-track are both track {game_track}")
-    auto_game, auto_voice = pick_streams(info)
+    auto_voice = pick_streams(info)[1]
     voice = (None if voice_track == 0 else streams[voice_track - 1].index) \
         if voice_track is not None else auto_voice
     if game_track is not None:
@@ -102,25 +102,6 @@ def _is_generic(stream: AudioStream, streams: tuple[AudioStream, ...]) -> bool:
     return all(s.title == stream.title for s in streams)
 
 
-def decode_audio(
-    info: MediaInfo,
-    stream_index: int | None = None,
-    start: float = 0.0,
-    duration: float | None = None,
-) -> np.ndarray:
-    """Decode ``duration`` seconds from ``start`` of one audio stream as float32 ``(n, 2)``.
-
-    ``stream_index`` is the container stream index (``AudioStream.index``); ``None`` takes the
-    game/mix track chosen by :func:`pick_streams`. ``duration=None`` means up to the end of
-    the video. The result has exactly ``round(duration * 48000)`` rows.
-    """
-    start, n = _span(info, start, duration)
-    out = np.zeros((n, CHANNELS), dtype=np.float32)
-    for offset, block in _blocks(info, stream_index, start, n, n):
-        out[offset : offset + len(block)] = block
-    return out
-
-
 def iter_audio_blocks(
     info: MediaInfo,
     stream_index: int | None = None,
@@ -130,9 +111,11 @@ def iter_audio_blocks(
 ) -> Iterator[np.ndarray]:
     """Yield float32 ``(block, 2)`` arrays of exactly ``round(block_seconds * 48000)`` rows.
 
-    The last block holds the remainder, so the blocks concatenate to what
-    :func:`decode_audio` returns for the same arguments, while memory stays flat however long
-    the input is. Stopping the iteration early stops ffmpeg.
+    ``stream_index`` is the container stream index (``AudioStream.index``); ``None`` takes the
+    game/mix track chosen by :func:`pick_streams`. ``duration=None`` means up to the end of
+    the video. The last block holds the remainder: the blocks have exactly
+    ``round(duration * 48000)`` rows in all, whatever the block size, while memory stays flat
+    however long the input is. Stopping the iteration early stops ffmpeg.
     """
     start, n = _span(info, start, duration)
     block_n = max(1, samples_for(block_seconds))

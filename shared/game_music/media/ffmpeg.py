@@ -128,20 +128,6 @@ def run_ffmpeg(
     return stderr
 
 
-def ffmpeg_output(args: Sequence[str], *, what: str = "ffmpeg", timeout: float = 20.0) -> str:
-    """Run a short ffmpeg query (``-version``, ``-encoders``) and return what it printed."""
-    try:
-        proc = subprocess.run([ffmpeg_exe(), "-hide_banner", *args], capture_output=True,
-                              text=True, errors="replace", timeout=timeout, check=False)
-    except subprocess.TimeoutExpired:
-        raise InternalError(f"{what}: ffmpeg did not answer in {timeout:.0f} s") from None
-    except OSError as exc:
-        raise InternalError(f"{what}: cannot run ffmpeg ({exc.strerror or exc})") from None
-    if proc.returncode != 0:
-        raise error_from_stderr(proc.stderr, what, proc.returncode)
-    return proc.stdout
-
-
 def drain(pipe: IO[bytes] | None, sink: list[bytes]) -> threading.Thread:
     """Read ``pipe`` to the end into ``sink`` on a thread, so a chatty ffmpeg (a damaged file
     can print an error per packet) never blocks on a full stderr pipe."""

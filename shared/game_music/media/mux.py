@@ -7,14 +7,14 @@ once from PCM.
 
 Timing rules, because copied streams keep their own timestamps:
 
-- the WAV's sample 0 is the input's container start (the origin :func:`probe` measures the
+- the audio's sample 0 is the input's container start (the origin :func:`probe` measures the
   video duration from), so a video that starts late (MKV/FLV/TS offsets, B-frame delay) stays
   in sync: ffmpeg shifts all of the input's streams by the same start time;
 - the output lasts exactly the video's duration: the audio is padded and trimmed to it
-  (``apad=whole_dur`` + ``atrim`` with ``-t`` for a WAV; streamed PCM is counted out exactly
-  and the copied AAC's last frame shortened, see :func:`.aac.adts_input`). ``-shortest`` is
-  never used (it truncated copied video in some ffmpeg releases); the AAC encoder's priming
-  samples are covered by the MP4 edit list ffmpeg writes.
+  (streamed PCM is counted out exactly and the copied AAC's last frame shortened, see
+  :func:`.aac.adts_input`; a WAV for :func:`write_pcm_mov` gets ``apad=whole_dur`` + ``atrim``
+  with ``-t``). ``-shortest`` is never used (it truncated copied video in some ffmpeg
+  releases); the AAC encoder's priming samples are covered by the MP4 edit list.
 - a source range (``start_s``/``end_s``) is cut on the input side. A copied stream can only
   start on a keyframe, so a range that starts between keyframes is re-encoded instead of
   starting early or with a frozen picture.
@@ -35,7 +35,7 @@ import av
 import numpy as np
 
 from .._errors import OutputNotWritable
-from .aac import ENCODE_ARGS, ParallelAacEncoder, adts_input
+from .aac import ParallelAacEncoder, adts_input
 from .audio import SAMPLE_RATE, read_into, samples_for
 from .ffmpeg import drain, error_from_stderr, open_ffmpeg, run_ffmpeg
 from .probe import MediaInfo, probe
@@ -49,8 +49,6 @@ ASPECT_RATIOS = {"16:9": Fraction(16, 9), "9:16": Fraction(9, 16), "1:1": Fracti
 X264_PRESET = "veryfast"
 X264_CRF = 20
 MAX_TRUE_PEAK_DBTP = -1.0
-# Integrated loudness and true peak, read from the summary ebur128 prints at the end.
-_METER = ("-af", "ebur128=peak=true:framelog=quiet", "-f", "null", "-")
 _ASPECT_TOLERANCE = 0.01
 # Video codecs a QuickTime MOV can carry as they are (for the PCM variant).
 _MOV_CODECS = frozenset({"h264", "hevc", "prores", "dnxhd", "mjpeg", "mpeg4", "av1"})
@@ -117,42 +115,6 @@ def copy_decision(
     return True, f"H.264 {w}x{h} yuv420p already fits"
 
 
-def mux(
-    info: MediaInfo,
-    audio_wav: Path,
-    output: Path,
-    *,
-    aspect: str = "source",
-    duration: float | None = None,
-    progress: Progress | None = None,
-    start_s: float | None = None,
-    end_s: float | None = None,
-    max_true_peak: float | None = MAX_TRUE_PEAK_DBTP,
-) -> MuxReport:
-    """Write an MP4 (H.264 + AAC 48 kHz stereo, ``+faststart``) to exactly ``output``.
-
-    ``audio_wav`` starts at the input's start (or at ``start_s`` for a range) and is fitted to
-    the video duration. ``progress`` receives fractions 0..1. When the encoded AAC's true peak
-    exceeds ``max_true_peak`` (AAC overshoots on hard transients), the audio is encoded again
-    that much quieter.
-    """
-    output = Path(output)
-    _check_output_dir(output)
-    start, length = _range(info, duration, start_s, end_s)
-    video, report = _video_args(info, aspect, start, length)
-    aac = output.with_name(f".{output.name}.audio.m4a")
-    try:
-        _encode_aac(audio_wav, aac, length, max_true_peak)
-        # The finished AAC track is copied in, so what was checked is what ships.
-        args = [*_input_args(info, ["-i", str(aac)], start, length), *video,
-                "-c:a", "copy", "-t", f"{length:.6f}",
-                "-movflags", "+faststart", "-f", "mp4", str(output)]
-        run_ffmpeg(args, what=f"writing {output.name}", duration=length, progress=progress)
-    finally:
-        aac.unlink(missing_ok=True)
-    return report
-
-
 @dataclass(frozen=True)
 class EncodedAudio:
     """The shipped AAC track as ffmpeg's ``ebur128`` measures it after decoding."""
@@ -176,7 +138,8 @@ def mux_pcm(
     ``feed(write)`` must call ``write`` with float32 ``(n, 2)`` blocks at 48 kHz, starting at
     the range's start; the audio is padded or trimmed to the video's length. The AAC is
     encoded once, by several encoders at a time (:mod:`.aac`), and the one spliced stream goes
-    both into the ffmpeg writing the MP4 (copied or re-encoded video as :func:`mux` decides)
+    both into the ffmpeg writing the MP4 (copied or re-encoded video as :func:`copy_decision`
+    decides)
     and into a second ffmpeg that decodes it and measures loudness and true peak: what is
     measured is exactly what ships, and no pass over the finished file is needed.
     """
@@ -341,30 +304,6 @@ def _input_args(info: MediaInfo, audio_in: list[str], start: float, length: floa
         "-map", f"0:{info.video.index}", "-map", "1:a:0",
         "-map_metadata", "0", "-map_chapters", "-1",
     ]
-
-
-def _encode_aac(wav: Path, out: Path, length: float, max_true_peak: float | None) -> None:
-    def encode(gain_db: float) -> None:
-        af = f"apad=whole_dur={length:.6f},atrim=end={length:.6f}"
-        if gain_db:
-            af += f",volume={gain_db:.2f}dB"
-        run_ffmpeg(["-i", str(wav), "-map", "0:a:0", *ENCODE_ARGS,
-                    "-ar", str(SAMPLE_RATE), "-ac", "2", "-af", af, "-t", f"{length:.6f}",
-                    "-f", "mp4", str(out)], what="encoding the audio")
-
-    encode(0.0)
-    if max_true_peak is None:
-        return
-    peak = audio_true_peak(out)
-    if peak > max_true_peak:
-        encode(max_true_peak - peak - 0.2)
-
-
-def audio_true_peak(path: Path) -> float:
-    """True peak (dBTP) of a file's first audio stream as ffmpeg's ebur128 measures it."""
-    stderr = run_ffmpeg(["-nostats", "-i", str(path), "-map", "0:a:0", *_METER],
-                        what="measuring the audio")
-    return _measured(stderr).true_peak_dbtp
 
 
 def _measured(stderr: str) -> EncodedAudio:

@@ -7,7 +7,8 @@ is corrected for it. The last pass applies one constant gain and the limiter: no
 
 The ceiling defaults to -2 dBTP on the PCM master so that the AAC encode, which overshoots by
 a few tenths of a dB on ordinary material (more on hard transients), still ends at or below
--1 dBTP; :func:`game_music.media.mux.mux` checks the encoded track and trims what is left.
+-1 dBTP; :func:`game_music.media.mux.mux_pcm` measures the encoded track, and the engine
+renders once more with a lower ceiling when it still overshoots.
 """
 
 from __future__ import annotations

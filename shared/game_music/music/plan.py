@@ -93,9 +93,6 @@ class Plan:
             np.asarray(beat, dtype=np.float64) * (self.beat_s * self.sample_rate)
         ).astype(np.int64)
 
-    def bar_start_s(self, bar: int) -> float:
-        return float(self.bar_beat[bar]) * self.beat_s
-
     def bar_at(self, t: float) -> int:
         b = int(np.searchsorted(self.bar_beat, t / self.beat_s, side="right")) - 1
         return min(max(b, 0), self.n_bars - 1)
@@ -169,7 +166,7 @@ def make_plan(
     speech = _bar_speech(analysis, starts_s, ends_s)
 
     bounds = _section_bounds(n_bars, forced, level_raw)
-    kinds = _section_kinds(bounds, level_raw, flat, n_bars)
+    kinds = _section_kinds(bounds, level_raw, flat)
     sections: list[Section] = []
     bar_section = np.zeros(n_bars, dtype=np.int32)
     intensity = np.zeros(n_bars, dtype=np.int8)
@@ -209,7 +206,7 @@ def make_plan(
             _MOVEMENT_KEYS[last.movement % len(_MOVEMENT_KEYS)],
             last.theme,
         )
-    chords = _harmony(style, mode, mood, sections, bar_len, seed)
+    chords = _harmony(style, mode, mood, sections, seed)
     return Plan(
         style,
         fallback,
@@ -414,7 +411,7 @@ def _splits(b0: int, b1: int, levels: np.ndarray) -> list[int]:
     return ends
 
 
-def _section_kinds(bounds, levels: np.ndarray, flat: bool, n_bars: int) -> list[str]:
+def _section_kinds(bounds: list[tuple[int, int]], levels: np.ndarray, flat: bool) -> list[str]:
     kinds: list[str] = []
     form = _FORM_FLAT if flat else _FORM
     k = 0
@@ -432,7 +429,7 @@ def _section_kinds(bounds, levels: np.ndarray, flat: bool, n_bars: int) -> list[
 
 
 def _harmony(
-    style: Style, mode: str, mood: str, sections: list[Section], bar_len: np.ndarray, seed: int
+    style: Style, mode: str, mood: str, sections: list[Section], seed: int
 ) -> tuple[Chord, ...]:
     key = "major" if mode == "major" else "minor"
     moods = (

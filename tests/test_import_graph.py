@@ -33,14 +33,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 ENTRY = LAYERS[-1]
 # Installer helpers loaded by path before any environment exists: standard library only.
 STANDALONE = ("hosts",)
-# Circles that exist today, each with why; the set may only shrink.
-KNOWN_CIRCLES: dict[frozenset[str], str] = {
-    frozenset({"game_music._warm_pool", "game_music.cli", "game_music.obs.commands",
-               "game_music.obs.watch", "game_music.serve"}):
-        "serve and the companion's warm workers run the CLI's own main (same events, same "
-        "exit codes), and the CLI registers them as commands; to be inverted by handing the "
-        "entry point in",
-}
+# Circles that exist today, each with why: none (serve, obs watch and the warm pool are handed
+# the CLI's main instead of importing it); the set may only shrink.
+KNOWN_CIRCLES: dict[frozenset[str], str] = {}
 
 
 def _modules() -> dict[str, Path]:

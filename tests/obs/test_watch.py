@@ -19,7 +19,7 @@ from .obs_session import free_port
 
 def _args(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    register(parser.add_subparsers(dest="command"))
+    register(parser.add_subparsers(dest="command"), main=lambda argv: 0)
     return parser.parse_args(["obs", "watch", *argv])
 
 

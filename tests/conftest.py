@@ -45,6 +45,18 @@ FAST_CASES: dict[str, tuple[tuple[str, ...], str]] = {
         ("heroic-orchestral", "sad-lofi", "None-gameboy"), "27 renders of the last bars"),
     "tests/music/test_follow_video.py::test_ten_minutes_never_repeat_an_eight_bar_block": (
         ("fm16",), "ten minutes composed per style"),
+    "tests/music/test_follow_video.py::test_the_melody_steps_back_while_someone_talks": (
+        ("orchestral", "chiptune"), "48 s of music composed per style"),
+    "tests/music/test_styles_retro.py::test_deterministic_and_block_size_independent": (
+        ("synthwave",), "three more renders per style"),
+    "tests/music/test_styles_retro.py::test_note_cache_never_changes_the_audio": (
+        ("fm16",), "two more renders per style"),
+    "tests/music/test_styles_band.py::test_different_seeds_differ": (
+        ("lofi",), "two renders per style"),
+    "tests/analysis/test_speech.py::test_speech_spans_are_found_among_game_noise_and_music": (
+        ("1",), "the same detection on another generated recording"),
+    "tests/resolve/test_fake_resolve.py::test_render_job_lifecycle_writes_the_file": (
+        ("19.1-free", "21.1-studio"), "the same render job on 6 more versions and editions"),
     "tests/music/test_accents.py::test_accents_land_on_strong_beats_near_the_planted_moments": (
         ("rock", "ambient"), "the same accents composed per style (ambient: the soft kind)"),
     "tests/analysis/test_cuts.py::test_h264_cuts_are_found_at_the_right_time": (

@@ -144,3 +144,21 @@ def test_a_track_the_file_lacks_is_a_usage_error() -> None:
         pick_streams(_media(None), voice_track=2)
     with pytest.raises(UsageError, match="both track 1"):
         pick_streams(_media(None, None), game_track=1, voice_track=1)
+
+
+def test_python_dash_m_runs_main_and_exits_with_its_code(
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """``python -m game_music`` in process: the module runs the CLI's main and exits with it."""
+    import runpy
+
+    import game_music
+
+    monkeypatch.setattr("sys.argv", ["game-music", "--version"])
+    with pytest.raises(SystemExit) as stop:
+        runpy.run_module("game_music", run_name="__main__")
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.strip() == f"game-music {game_music.__version__}"
+    monkeypatch.setattr("sys.argv", ["game-music", "add", "--bogus"])
+    with pytest.raises(SystemExit) as stop:
+        runpy.run_module("game_music", run_name="__main__")
+    assert stop.value.code == 2

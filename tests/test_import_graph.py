@@ -9,6 +9,7 @@ or upward arrow fails here, not in a review.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 PACKAGE = Path(__file__).resolve().parents[1] / "shared" / "game_music"
@@ -33,16 +34,12 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 ENTRY = LAYERS[-1]
 # Installer helpers loaded by path before any environment exists: standard library only.
 STANDALONE = ("hosts",)
-# Circles that exist today, each with why; the set may only shrink.
-KNOWN_CIRCLES: dict[frozenset[str], str] = {
-    frozenset({"game_music._warm_pool", "game_music.cli", "game_music.obs.commands",
-               "game_music.obs.watch", "game_music.serve"}):
-        "serve and the companion's warm workers run the CLI's own main (same events, same "
-        "exit codes), and the CLI registers them as commands; to be inverted by handing the "
-        "entry point in",
-}
+# Circles that exist today, each with why: none (serve, obs watch and the warm pool are handed
+# the CLI's main instead of importing it); the set may only shrink.
+KNOWN_CIRCLES: dict[frozenset[str], str] = {}
 
 
+@functools.cache  # read once for all the tests here
 def _modules() -> dict[str, Path]:
     mods = {}
     for f in PACKAGE.rglob("*.py"):
@@ -56,8 +53,9 @@ def _modules() -> dict[str, Path]:
 def _imports(mods: dict[str, Path]) -> dict[str, set[str]]:
     edges: dict[str, set[str]] = {}
     for name, path in mods.items():
+        tree = _parse(path)
         is_pkg = path.name == "__init__.py"
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(tree):
             targets: list[str] = []
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
@@ -73,6 +71,11 @@ def _imports(mods: dict[str, Path]) -> dict[str, set[str]]:
                 if t and t != name:
                     edges.setdefault(name, set()).add(t)
     return edges
+
+
+@functools.cache
+def _parse(path: Path) -> ast.Module:
+    return ast.parse(path.read_text(encoding="utf-8"))
 
 
 def _unit(module: str) -> str:

@@ -163,6 +163,23 @@ def test_preview_is_twenty_seconds(tmp_path: Path, add_cli, make_clip: Callable)
     assert probe(out).video.duration == pytest.approx(20.0, abs=0.1)
 
 
+def test_preview_is_named_and_cut_at_twenty_seconds(tmp_path: Path, fake_cli,
+                                                   make_clip: Callable) -> None:
+    """What the CLI decides for ``--preview``, on a short clip (the 20 s cut itself: above)."""
+    from types import SimpleNamespace
+
+    from game_music.backends.local import source_range
+
+    src = _copy(make_clip("mine.mkv", seconds=3).path, tmp_path)
+    out, _ = _add(fake_cli, str(src), "--preview")
+    assert out.name == "mine (game music preview).mp4"
+    (call,) = fake_cli.made[-1].calls
+    assert call.options.preview
+    assert probe(out).video.duration == pytest.approx(probe(src).video.duration, abs=0.1)
+    media = SimpleNamespace(video=SimpleNamespace(duration=21.0))
+    assert source_range(media, call.options) == (0.0, 20.0)  # type: ignore[arg-type]
+
+
 def test_existing_foreign_file_is_not_replaced(tmp_path: Path, add_cli,
                                                make_clip: Callable) -> None:
     src = _copy(make_clip("mine.mkv", seconds=3).path, tmp_path)

@@ -20,7 +20,7 @@ from types import ModuleType
 
 import pytest
 
-from game_music import serve, serve_client
+from game_music import cli, serve, serve_client
 from game_music.demo import make_sample_clip
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,7 +59,7 @@ class Running:
 
 
 def _start(idle: float = 600.0, *, warm: bool = False) -> Running:
-    server = serve.Server(idle_timeout=idle)
+    server = serve.Server(cli.main, cli.build_parser, idle_timeout=idle)
     server.bind()
     if warm:
         server.pool.start()
@@ -142,7 +142,7 @@ def test_a_second_server_refuses_to_start(server: Running) -> None:
     from game_music._errors import UsageError
 
     with pytest.raises(UsageError, match="already running"):
-        serve.Server().bind()
+        serve.Server(cli.main, cli.build_parser).bind()
 
 
 def test_shims_find_the_same_socket(runtime: Path) -> None:
@@ -159,7 +159,8 @@ def test_what_the_server_leaves_to_the_cli(server: Running, tmp_path: Path) -> N
                  ["add", "--json", "--bogus", str(clip)],  # usage: the CLI explains
                  ["styles", "--json"]):
         assert _collect(argv)[0] is None, argv
-    assert serve.job_key(["add", "a.mkv", "--json", "-o", "out/"], str(tmp_path)) == (
+    assert serve.job_key(["add", "a.mkv", "--json", "-o", "out/"], str(tmp_path),
+                         cli.build_parser) == (
         str(clip), os.path.normcase(str(tmp_path / "out" / "a (game music).mp4")))
 
 
@@ -334,8 +335,9 @@ def test_the_companion_runs_jobs_warm_in_process(clip: Path, tmp_path: Path) -> 
     from game_music.obs.watch import Watcher, WatchOptions
 
     said: list[str] = []
-    watcher = Watcher(WatchOptions(output=str(tmp_path), settle=0.1), say=said.append)
-    watcher._pool = serve.WarmPool()
+    watcher = Watcher(WatchOptions(output=str(tmp_path), settle=0.1), main=cli.main,
+                      say=said.append)
+    watcher._pool = serve.WarmPool(cli.main)
     try:
         watcher._pool.start()
         t0 = time.monotonic()
@@ -385,12 +387,13 @@ def test_the_forkserver_is_warm_and_single_threaded() -> None:
             "print(w._warmed, 'scipy.signal' in sys.modules, "
             "'game_music.backends.local' in sys.modules, threading.active_count())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         env={**os.environ, "GAME_MUSIC_SERVE_WARM": "1"}, timeout=120)
+                         env={**os.environ, "GAME_MUSIC_SERVE_WARM": "game_music.cli:main"},
+                         timeout=120)
     assert out.stdout.split() == ["True", "True", "True", "1"], out.stderr
     from game_music import _warm_pool
 
     if _warm_pool.FORKSERVER:
-        pool = _warm_pool.WarmPool()
+        pool = _warm_pool.WarmPool(cli.main)
         assert pool._ctx.get_start_method() == "forkserver"
         from multiprocessing import forkserver
 

@@ -10,11 +10,15 @@ process that asked carries on. Hosts of a pool must guard their main script with
 ``if __name__ == "__main__"`` (multiprocessing imports it again).
 
 A job gets the same argv as the CLI and sends back each stdout/stderr line and its exit code.
+The CLI's ``main`` is handed in by whoever starts a pool (the CLI itself, for ``serve`` and
+``obs watch``); this module never imports the CLI, and a forkserver finds the entry by the
+module and name it was given.
 """
 
 from __future__ import annotations
 
 import contextlib
+import importlib
 import io
 import json
 import logging
@@ -40,11 +44,28 @@ FORKSERVER = sys.platform.startswith("linux")
 CANCEL_GRACE_S = 10.0
 
 Line = Callable[[str], None]
+#: The CLI's entry point: argv in, exit code out (``game_music.cli.main``).
+Main = Callable[[list[str]], int]
 
 _warmed = False
 
 
-def warm() -> None:
+def entry_name(main: Main) -> str:
+    """``module:name`` of ``main``, for a process that must import it by itself."""
+    name = f"{main.__module__}:{main.__qualname__}"
+    if entry(name) is not main:
+        raise ValueError(f"{main!r} is not a module-level function")
+    return name
+
+
+def entry(name: str) -> Main:
+    """The function ``module:name`` names (see :func:`entry_name`)."""
+    module, _, attr = name.partition(":")
+    found: Main = getattr(importlib.import_module(module), attr)
+    return found
+
+
+def warm(main: Main) -> None:
     """Run one tiny real job here, so every lazy import, bank and ffmpeg probe is done."""
     global _warmed
     if _warmed:
@@ -53,7 +74,6 @@ def warm() -> None:
     try:
         import tempfile
 
-        from . import cli
         from .demo import make_sample_clip
 
         with tempfile.TemporaryDirectory(prefix="game-music-warm-") as tmp:
@@ -61,7 +81,7 @@ def warm() -> None:
             make_sample_clip(clip, seconds=2.0, width=320, height=180, fps=30, voice_track=True)
             with contextlib.redirect_stdout(io.StringIO()), \
                     contextlib.redirect_stderr(io.StringIO()):
-                cli.main(["add", str(clip), "-o", str(Path(tmp, "out.mp4")), "--json",
+                main(["add", str(clip), "-o", str(Path(tmp, "out.mp4")), "--json",
                           "--prompt=retro chiptune"])
     except BaseException as exc:  # noqa: BLE001 - a failed warm-up only costs speed
         log.debug("warm-up failed: %s", exc)
@@ -120,9 +140,9 @@ def _listen_for_cancel(conn: Connection) -> None:
         _thread.interrupt_main()
 
 
-def _worker_main(conn: Connection) -> None:
+def _worker_main(conn: Connection, main: Main) -> None:
     """One job in a warm process: request in, stdout/stderr lines and the exit code out."""
-    warm()
+    warm(main)
     try:
         request = json.loads(conn.recv_bytes())
     except (OSError, EOFError, ValueError):
@@ -137,11 +157,9 @@ def _worker_main(conn: Connection) -> None:
     out, err = _Lines(conn, "out", lock), _Lines(conn, "err", lock)
     sys.stdout, sys.stderr = out, err  # type: ignore[assignment]
     threading.Thread(target=_listen_for_cancel, args=(conn,), daemon=True).start()
-    from . import cli
-
     code = 1
     try:
-        code = cli.main(request["argv"])
+        code = main(request["argv"])
     except SystemExit as exc:  # argparse
         code = exc.code if isinstance(exc.code, int) else 2
     finally:
@@ -152,9 +170,12 @@ def _worker_main(conn: Connection) -> None:
 
 
 class WarmPool:
-    """Processes that run one job each, started warm (see the module's notes)."""
+    """Processes that run one job each, started warm (see the module's notes); each job is
+    ``main(argv)``, the CLI's entry point."""
 
-    def __init__(self) -> None:
+    def __init__(self, main: Main) -> None:
+        self._main = main
+        self._entry = entry_name(main)
         if FORKSERVER:
             self._ctx: Any = get_context("forkserver")
             self._ctx.set_forkserver_preload([__name__])
@@ -169,7 +190,7 @@ class WarmPool:
             if self._spare is None:
                 # Only the forkserver (started by this first process) may see the flag: a CLI
                 # spawned later from here must not warm up for nothing.
-                os.environ[ENV_WARM] = "1"
+                os.environ[ENV_WARM] = self._entry
                 try:
                     self._spare = self._new()
                 finally:
@@ -177,7 +198,8 @@ class WarmPool:
 
     def _new(self) -> tuple[Any, Connection]:
         parent, child = self._ctx.Pipe()
-        proc = self._ctx.Process(target=_worker_main, args=(child,), name="game-music job")
+        proc = self._ctx.Process(target=_worker_main, args=(child, self._main),
+                                 name="game-music job")
         proc.start()
         child.close()
         return proc, parent
@@ -250,6 +272,7 @@ class WarmPool:
         return code
 
 
-if os.environ.get(ENV_WARM) == "1":
-    # Imported as the forkserver's preload: warm up once, before the first fork.
-    warm()
+if os.environ.get(ENV_WARM):
+    # Imported as the forkserver's preload: warm up once, before the first fork, with the
+    # entry point the pool was given.
+    warm(entry(os.environ[ENV_WARM]))

@@ -252,9 +252,10 @@ def _register_plugins(sub: Any) -> None:
     from .obs.commands import register as register_obs
     from .serve import register as register_serve
 
-    register_obs(sub)
+    # serve and obs watch run jobs through this module's main: handed in, not imported back.
+    register_obs(sub, main=main)
     register_nemo(sub)
-    register_serve(sub)
+    register_serve(sub, main=main, build_parser=build_parser)
 
 
 def _emitter(as_json: bool, reporter: HumanReporter | None):  # type: ignore[no-untyped-def]

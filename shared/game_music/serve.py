@@ -19,7 +19,9 @@ events sooner.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
+import functools
 import io
 import json
 import logging
@@ -30,16 +32,19 @@ import stat
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, Listener
 from pathlib import Path
 from typing import Any
 
 from . import serve_client
-from ._warm_pool import CANCEL_GRACE_S, WarmPool
+from ._warm_pool import CANCEL_GRACE_S, Main, WarmPool
 
 __all__ = ["Server", "WarmPool", "cmd_serve", "job_key", "register"]
+
+#: The CLI's ``build_parser``: the server reads a job's argv exactly as the CLI would.
+Parser = Callable[[], argparse.ArgumentParser]
 
 log = logging.getLogger("game_music")
 
@@ -69,9 +74,8 @@ class _Job:
             self.cond.notify_all()
 
 
-def job_key(argv: Sequence[str], cwd: str) -> tuple[str, str] | str:
+def job_key(argv: Sequence[str], cwd: str, build_parser: Parser) -> tuple[str, str] | str:
     """``(input, output key)`` of a job the server runs, or why it leaves it to the CLI."""
-    from .cli import build_parser
     from .jobs import resolve_output
 
     try:
@@ -92,11 +96,14 @@ def job_key(argv: Sequence[str], cwd: str) -> tuple[str, str] | str:
 
 
 class Server:
-    """Accept clients on the per-user socket and run their jobs warm."""
+    """Accept clients on the per-user socket and run their jobs warm: ``main`` and
+    ``build_parser`` are the CLI's (handed in, so this module never imports the CLI)."""
 
-    def __init__(self, *, idle_timeout: float = 900.0, pool: WarmPool | None = None) -> None:
+    def __init__(self, main: Main, build_parser: Parser, *, idle_timeout: float = 900.0,
+                 pool: WarmPool | None = None) -> None:
         self.idle_timeout = idle_timeout
-        self.pool = pool or WarmPool()
+        self.build_parser = build_parser
+        self.pool = pool or WarmPool(main)
         self.jobs: dict[str, _Job] = {}
         self.served = 0  # jobs started (a client that joins a running job starts none)
         self._lock = threading.Lock()
@@ -226,7 +233,7 @@ class Server:
                 or not all(isinstance(a, str) for a in argv) or not isinstance(cwd, str)):
             conn.send_bytes(json.dumps({"accepted": False, "reason": "protocol"}).encode())
             return
-        found = job_key(argv, cwd)
+        found = job_key(argv, cwd, self.build_parser)
         if isinstance(found, str) or self._stopping.is_set():
             reason = found if isinstance(found, str) else "stopping"
             conn.send_bytes(json.dumps({"accepted": False, "reason": reason}).encode())
@@ -302,12 +309,12 @@ class Server:
             job.finish(code)
 
 
-def cmd_serve(args: Any) -> int:
+def cmd_serve(args: Any, *, main: Main, build_parser: Parser) -> int:
     from .config import load_config, serve_idle_timeout
 
     idle = args.idle_timeout if args.idle_timeout is not None else serve_idle_timeout(
         load_config())
-    server = Server(idle_timeout=idle)
+    server = Server(main, build_parser, idle_timeout=idle)
     server.bind()
     server.pool.start()
 
@@ -324,10 +331,10 @@ def cmd_serve(args: Any) -> int:
     return 0
 
 
-def register(sub: Any) -> None:
-    """Add ``serve`` to the CLI's subcommands."""
+def register(sub: Any, *, main: Main, build_parser: Parser) -> None:
+    """Add ``serve`` to the CLI's subcommands; its jobs run the CLI's ``main``."""
     p = sub.add_parser("serve", help="a warm engine for OBS/Resolve, on a local socket only")
     p.add_argument("--idle-timeout", type=float, metavar="SECONDS",
                    help="exit after this long with nothing to do (config [serve] idle_timeout, "
                         "default 900)")
-    p.set_defaults(func=cmd_serve)
+    p.set_defaults(func=functools.partial(cmd_serve, main=main, build_parser=build_parser))

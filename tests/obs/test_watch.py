@@ -8,7 +8,9 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -19,7 +21,7 @@ from .obs_session import free_port
 
 def _args(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    register(parser.add_subparsers(dest="command"))
+    register(parser.add_subparsers(dest="command"), main=lambda argv: 0)
     return parser.parse_args(["obs", "watch", *argv])
 
 
@@ -37,6 +39,27 @@ def test_password_comes_from_env_then_config(monkeypatch: pytest.MonkeyPatch) ->
                                                                           False, True)
     assert "from-env" not in repr(opts)
     assert logging.getLogger("obsws_python").getEffectiveLevel() > logging.ERROR
+
+
+def test_the_watcher_says_obs_is_not_running(tmp_path: Path) -> None:
+    """In process, without the engine's warm-up: one clear line, then a clean stop."""
+    from game_music.obs.watch import Watcher, WatchOptions
+
+    said: list[str] = []
+    port = free_port()  # nothing listens there
+    watcher = Watcher(WatchOptions(port=port, password="secret-pw-1", output=str(tmp_path)),
+                      engine=[sys.executable, "-c", "raise SystemExit(1)"], say=said.append)
+    thread = threading.Thread(target=watcher.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not said and time.monotonic() < deadline:
+        time.sleep(0.05)
+    time.sleep(1.5)  # a retry or two: still that one line
+    watcher.stop.set()
+    thread.join(20)
+    assert not thread.is_alive()
+    assert len(said) == 1 and said[0].startswith(f"OBS is not running at localhost:{port}")
+    assert "secret-pw-1" not in said[0]
 
 
 def test_watch_says_obs_is_not_running_and_stops_cleanly() -> None:

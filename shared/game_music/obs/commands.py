@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import os
 from typing import Any
 
+from .._warm_pool import Main
 from ..request import STYLES
 from .watch import Watcher, WatchOptions
 
 ENV_PASSWORD = "GAME_MUSIC_OBS_PASSWORD"
 
 
-def register(subparsers: Any) -> None:
-    """Add ``obs watch`` to the CLI's subcommands."""
+def register(subparsers: Any, *, main: Main) -> None:
+    """Add ``obs watch`` to the CLI's subcommands; its jobs run the CLI's ``main``."""
     obs = subparsers.add_parser("obs", help="OBS Studio companion")
     sub = obs.add_subparsers(dest="obs_command", metavar="COMMAND", required=True)
     watch = sub.add_parser(
@@ -29,7 +31,7 @@ def register(subparsers: Any) -> None:
     watch.add_argument("-o", "--output", help="folder for results (default: next to the video)")
     watch.add_argument("--no-replays", action="store_true", help="ignore saved replays")
     watch.add_argument("--no-recordings", action="store_true", help="ignore finished recordings")
-    watch.set_defaults(func=cmd_watch)
+    watch.set_defaults(func=functools.partial(cmd_watch, main=main))
 
 
 def _obs_config() -> dict[str, Any]:
@@ -54,8 +56,8 @@ def options_from_args(args: argparse.Namespace) -> WatchOptions:
     )
 
 
-def cmd_watch(args: argparse.Namespace) -> int:
-    watcher = Watcher(options_from_args(args))
+def cmd_watch(args: argparse.Namespace, *, main: Main) -> int:
+    watcher = Watcher(options_from_args(args), main=main)
     try:
         watcher.run()
     except KeyboardInterrupt:

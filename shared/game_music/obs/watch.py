@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from .._errors import AuthError
-from .._warm_pool import WarmPool
+from .._warm_pool import Main, WarmPool
 
 Say = Callable[[str], None]
 REMUXABLE = (".mkv", ".flv", ".ts")
@@ -91,9 +91,13 @@ def wait_complete(path: Path, settle: float, stop: threading.Event) -> Path | No
 class Watcher:
     """Connect, queue saved files, process them one at a time, reconnect when OBS goes away."""
 
-    def __init__(self, options: WatchOptions, *, engine: Sequence[str] | None = None,
-                 say: Say | None = None) -> None:
+    def __init__(self, options: WatchOptions, *, main: Main | None = None,
+                 engine: Sequence[str] | None = None, say: Say | None = None) -> None:
+        """Jobs run ``main`` (the CLI's) in a warm process, or ``engine`` spawned per job."""
+        if main is None and not engine:
+            raise ValueError("a Watcher needs the CLI's main or an engine command")
         self.options = options
+        self._main = main
         self.engine = list(engine) if engine else None
         self._pool: WarmPool | None = None
         self._cancel = threading.Event()  # the running job's stop; set with self.stop
@@ -110,7 +114,8 @@ class Watcher:
     def run(self) -> None:
         """Watch until :attr:`stop` is set; raises :class:`AuthError` for a wrong password."""
         if self.engine is None:
-            self._pool = WarmPool()
+            assert self._main is not None
+            self._pool = WarmPool(self._main)
             threading.Thread(target=self._pool.start, name="game-music warm-up",
                              daemon=True).start()
         worker = threading.Thread(target=self._work, name="game-music jobs", daemon=True)

@@ -204,34 +204,46 @@ def test_missing_output_folder_is_an_output_error(mkv_1080: MediaInfo, work: Pat
 
 
 def _tone_feed(seconds: float, level: float) -> object:
+    from game_music.mix.limiter import true_peak_db
+
     t = np.arange(int(round(seconds * SR))) / SR
     # An eighth of the sample rate, 22.5 degrees off: every sample misses the crest.
     x = level * np.sin(2 * np.pi * (SR / 8) * t + np.pi / 8)
     pcm = np.stack([x, x], axis=1).astype(np.float32)
 
-    def feed(write: object) -> None:
+    def feed(write: object) -> float:
         for a in range(0, len(pcm), 7 * SR):
             write(pcm[a : a + 7 * SR])  # type: ignore[operator]
+        return true_peak_db(pcm)
 
     return feed
 
 
-def test_streamed_mux_measures_what_ebur128_reads_on_the_stream(mkv_1080: MediaInfo,
-                                                                 work: Path) -> None:
+@pytest.mark.parametrize("overshoot_db", [None, 1.0], ids=["measured", "bound"])
+def test_streamed_mux_reports_loudness_and_true_peak(mkv_1080: MediaInfo, work: Path,
+                                                      overshoot_db: float | None) -> None:
     out, adts = work / "streamed.mp4", work / "streamed.aac"
-    _, measured = mux_pcm(mkv_1080, out, _tone_feed(mkv_1080.video.duration, 0.4))
+    _, measured = mux_pcm(mkv_1080, out, _tone_feed(mkv_1080.video.duration, 0.4),
+                          overshoot_db=overshoot_db)
     run_ffmpeg(["-i", str(out), "-map", "0:a", "-c", "copy", "-f", "adts", str(adts)])
     stderr = run_ffmpeg(["-nostats", "-f", "aac", "-i", str(adts), "-af",
                          "ebur128=peak=true:framelog=quiet", "-f", "null", "-"])
     summary = stderr[stderr.rfind("Summary:"):]
     ebur128 = float(summary.split("Peak:")[1].split()[0])
     lufs = float(summary.split("I:")[1].split()[0])
-    assert measured.true_peak_dbtp == pytest.approx(ebur128, abs=0.06)  # printed in 0.1 dB
-    assert measured.integrated_lufs == pytest.approx(lufs, abs=0.05)
-    with av.open(str(out)) as c:
-        decoded = np.concatenate([f.to_ndarray() for f in c.decode(c.streams.audio[0])], axis=1)
-    assert measured.true_peak_dbtp > 20 * np.log10(np.abs(decoded).max()) + 0.4  # inter-sample
-    assert loudness(out)[1] <= measured.true_peak_dbtp + 0.4  # the MP4 reads up to 0.3 more
+    if overshoot_db is None:  # what ebur128 reads on the stream
+        assert measured.true_peak_dbtp == pytest.approx(ebur128, abs=0.06)  # 0.1 dB print
+        assert measured.integrated_lufs == pytest.approx(lufs, abs=0.05)
+        with av.open(str(out)) as c:
+            decoded = np.concatenate([f.to_ndarray() for f in c.decode(c.streams.audio[0])],
+                                     axis=1)
+        assert measured.true_peak_dbtp > 20 * np.log10(np.abs(decoded).max()) + 0.4
+        assert loudness(out)[1] <= measured.true_peak_dbtp + 0.4  # the MP4 reads 0.3 more
+    else:  # the PCM's loudness, and its true peak plus the bound
+        assert measured.integrated_lufs == pytest.approx(lufs, abs=0.1)  # 0.1 LU print
+        assert measured.true_peak_dbtp == pytest.approx(20 * np.log10(0.4) + overshoot_db,
+                                                        abs=0.1)
+        assert loudness(out)[1] <= measured.true_peak_dbtp
 
 
 def test_a_failing_peak_meter_is_an_error_not_a_stall(mkv_1080: MediaInfo, work: Path,
@@ -244,3 +256,12 @@ def test_a_failing_peak_meter_is_an_error_not_a_stall(mkv_1080: MediaInfo, work:
     monkeypatch.setattr(TruePeakMeter, "add", broken)
     with pytest.raises(MemoryError, match="no room"):
         mux_pcm(mkv_1080, work / "broken.mp4", _tone_feed(mkv_1080.video.duration, 0.4))
+
+
+def test_a_failing_feed_is_an_error_not_a_stall(mkv_1080: MediaInfo, work: Path) -> None:
+    def broken(write: object) -> float:
+        write(np.zeros((SR, 2), np.float32))  # type: ignore[operator]
+        raise MemoryError("no room for the mix")
+
+    with pytest.raises(MemoryError, match="no room"):
+        mux_pcm(mkv_1080, work / "broken.mp4", broken, overshoot_db=1.0)

@@ -25,7 +25,6 @@ from ..media.audio import SAMPLE_RATE, AudioWriter, pick_streams, samples_for
 from ..media.mux import MAX_TRUE_PEAK_DBTP, EncodedAudio, MuxReport, mux_pcm, write_pcm_mov
 from ..media.probe import MediaInfo
 from ..mix import (
-    CEILING_DBTP,
     TARGET_LUFS,
     LevelMeter,
     Limiter,
@@ -33,9 +32,11 @@ from ..mix import (
     MasterReport,
     Mixer,
     apply_master,
+    ceiling_for,
     resolve_span,
 )
 from ..mix.fit import MAX_LIFT_DB, plan_to_target
+from ..mix.master import aac_overshoot_db
 from ..music import compose_music
 from ..request import MusicRequest
 from .base import RenderOptions, RenderResult
@@ -107,7 +108,8 @@ def render(
     # 4. mix, master and render in one streaming pass into one ffmpeg that encodes the
     #    AAC, muxes it with the video and hands it to a meter: the shipped track's
     #    loudness and true peak come back with the finished file.
-    gain, ceiling = fitted.master_gain_db, CEILING_DBTP
+    # The ceiling leaves room for the AAC's overshoot on this style (see mix.master).
+    gain, ceiling = fitted.master_gain_db, ceiling_for(comp.plan.style.name)
     stem = _stem_writer(options, workdir, duration)
     try:
         for attempt in range(_RENDER_TRIES):
@@ -116,7 +118,8 @@ def render(
             limiter, muxed, encoded = _render(
                 pcm, n, block, tracks.again, Mixer(plan), media, output, request.aspect,
                 (start, end), gain, ceiling, stem,
-                functools.partial(progress, "render") if attempt == 0 else None)
+                functools.partial(progress, "render") if attempt == 0 else None,
+                comp.plan.style.name)
             measured = encoded.integrated_lufs
             if encoded.true_peak_dbtp > MAX_TRUE_PEAK_DBTP:
                 # AAC overshot on hard transients: once more with a lower ceiling.
@@ -327,6 +330,7 @@ def _render(
     pcm: Path, n: int, block: int, tracks: Callable[[], Iterator[Tracks]], mixer: Mixer,
     media: MediaInfo, output: Path, aspect: str, span: tuple[float, float], gain: float,
     ceiling: float, stem: _StemWriter | None, progress: Callable[[float], None] | None,
+    style: str | None = None,
 ) -> tuple[Limiter, MuxReport, EncodedAudio]:
     """Mix music and tracks, master, and mux: (the limiter after the pass, mux report,
     measurement of the encoded track)."""
@@ -346,13 +350,15 @@ def _render(
                 if progress:
                     progress((a + count) / n)
 
-    def feed(write: Callable[[np.ndarray], None]) -> None:
+    def feed(write: Callable[[np.ndarray], None]) -> float:
         with stem or contextlib.nullcontext():
             limiter.append(apply_master(mixed(), write, gain, sample_rate=SAMPLE_RATE,
                                         channels=CHANNELS, ceiling_dbtp=ceiling))
+        return limiter[-1].output_peak_db  # the true peak of what was written
 
     muxed, encoded = mux_pcm(
         media, output, feed, aspect=aspect, duration=end - start,
+        overshoot_db=aac_overshoot_db(style),
         start_s=start if start > 0 else None,
         end_s=end if end < media.video.duration else None,
     )

@@ -22,6 +22,7 @@ Timing rules, because copied streams keep their own timestamps:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import threading
@@ -117,7 +118,7 @@ def copy_decision(
 
 @dataclass(frozen=True)
 class EncodedAudio:
-    """The shipped AAC track as ffmpeg's ``ebur128`` measures it after decoding."""
+    """The shipped AAC track: its loudness, and an upper bound of its true peak."""
 
     integrated_lufs: float
     true_peak_dbtp: float
@@ -126,22 +127,28 @@ class EncodedAudio:
 def mux_pcm(
     info: MediaInfo,
     output: Path,
-    feed: Callable[[Callable[[np.ndarray], None]], None],
+    feed: Callable[[Callable[[np.ndarray], None]], float],
     *,
     aspect: str = "source",
     duration: float | None = None,
     start_s: float | None = None,
     end_s: float | None = None,
+    overshoot_db: float | None = None,
 ) -> tuple[MuxReport, EncodedAudio]:
-    """Encode and mux streamed PCM in one go; measure the encoded track while it is written.
+    """Encode and mux streamed PCM in one go; the shipped track's loudness and true peak
+    come back with the finished file.
 
     ``feed(write)`` must call ``write`` with float32 ``(n, 2)`` blocks at 48 kHz, starting at
-    the range's start; the audio is padded or trimmed to the video's length. The AAC is
-    encoded once, by several encoders at a time (:mod:`.aac`), and the one spliced stream goes
-    both into the ffmpeg writing the MP4 (copied or re-encoded video as :func:`copy_decision`
-    decides)
-    and into a second ffmpeg that decodes it and measures loudness and true peak: what is
-    measured is exactly what ships, and no pass over the finished file is needed.
+    the range's start; the audio is padded or trimmed to the video's length. It returns the
+    true peak (dBTP) of what it wrote (the limiter knows it: :attr:`.Limiter.output_peak_db`).
+    The AAC is encoded once, by several encoders at a time (:mod:`.aac`), into the ffmpeg
+    writing the MP4 (copied or re-encoded video as :func:`copy_decision` decides).
+
+    With ``overshoot_db`` (how far the AAC's true peak can exceed the PCM's, measured for the
+    material: :func:`game_music.mix.master.aac_overshoot_db`) nothing decodes the AAC again:
+    the loudness is the PCM's (AAC at 192 kb/s moves it by hundredths of a LU) and the true
+    peak reported is the bound, the PCM's plus ``overshoot_db``. Without it the spliced stream
+    also goes to a second ffmpeg that decodes it and measures what ships.
     """
     output = Path(output)
     _check_output_dir(output)
@@ -152,23 +159,31 @@ def mux_pcm(
     write_mp4 = [*_input_args(info, adts_in, start, length), *video,
                  "-c:a", "copy", *adts_trim,
                  "-movflags", "+faststart", "-f", "mp4", str(output)]
+    # Here, not at the top: scipy, which the engine has loaded by now.
+    from ..mix.limiter import TruePeakMeter
+    from ..mix.loudness import LoudnessMeter
+
+    bounded = overshoot_db is not None
     # The meter decodes the AAC and measures its loudness; the true peak of the decoded
     # audio is measured here, on a thread: it reads what ebur128 read on this stream (within
     # its 0.1 dB print), for 0.4x the CPU.
-    from ..mix.limiter import TruePeakMeter  # here: scipy, which the engine has loaded
-
     check = ["-nostats", "-f", "aac", "-i", "pipe:0", "-af", "ebur128=framelog=quiet",
              "-f", "f32le", "-ac", "2", "pipe:1"]
     what = f"writing {output.name}"
-    with open_ffmpeg(write_mp4, stdin=True, stdout=False) as mp4, \
-            open_ffmpeg(check, stdin=True, stdout=True, loglevel="info") as meter:
-        assert mp4.stdin is not None and meter.stdin is not None
+    loudness = LoudnessMeter(SAMPLE_RATE, 2) if bounded else None
+    with contextlib.ExitStack() as stack:
+        mp4 = stack.enter_context(open_ffmpeg(write_mp4, stdin=True, stdout=False))
+        meter = None if bounded else stack.enter_context(
+            open_ffmpeg(check, stdin=True, stdout=True, loglevel="info"))
+        pipes = [p.stdin for p in (mp4, meter) if p is not None]
         mp4_err: list[bytes] = []
         meter_err: list[bytes] = []
         peaks = TruePeakMeter(2, np.float32)
         peak_errors: list[BaseException] = []
-        drains = [drain(mp4.stderr, mp4_err), drain(meter.stderr, meter_err),
-                  _measure_peaks(meter.stdout, peaks, peak_errors)]
+        drains = [drain(mp4.stderr, mp4_err)]
+        if meter is not None:
+            drains += [drain(meter.stderr, meter_err),
+                       _measure_peaks(meter.stdout, peaks, peak_errors)]
 
         def failed() -> Exception:
             mp4.wait()
@@ -177,31 +192,44 @@ def mux_pcm(
 
         def sink(adts: bytes) -> None:
             try:
-                mp4.stdin.write(adts)  # type: ignore[union-attr]
-                meter.stdin.write(adts)  # type: ignore[union-attr]
+                for pipe in pipes:
+                    pipe.write(adts)  # type: ignore[union-attr]
             except BrokenPipeError:
                 raise failed() from None
 
         with ParallelAacEncoder(samples, sink) as encoder:
-            feed(encoder.write)
+            metered = 0
+
+            def write(block: np.ndarray) -> None:
+                nonlocal metered
+                if loudness is not None:  # only what the encoder keeps (trimmed to the video)
+                    kept = block[: max(0, samples - metered)]
+                    metered += len(kept)
+                    loudness.add(kept)
+                encoder.write(block)
+
+            pcm_peak = feed(write)
             encoder.finish()
-        for pipe in (mp4.stdin, meter.stdin):
+        for pipe in pipes:
             try:
-                pipe.close()
+                pipe.close()  # type: ignore[union-attr]
             except BrokenPipeError:
                 pass
-        mp4.wait()
-        meter.wait()
+        for proc in (mp4, meter):
+            if proc is not None:
+                proc.wait()
         for t in drains:
             t.join()
         if mp4.returncode != 0:
             raise failed()
-        if meter.returncode != 0:
+        if meter is not None and meter.returncode != 0:
             raise error_from_stderr(_text(meter_err), "measuring the audio", meter.returncode)
         if peak_errors:
             raise peak_errors[0]
-    loudness = _measured(_text(meter_err)).integrated_lufs
-    return report, EncodedAudio(loudness, round(peaks.peak_db, 2))
+    if loudness is not None and overshoot_db is not None:
+        return report, EncodedAudio(loudness.integrated(), round(pcm_peak + overshoot_db, 2))
+    return report, EncodedAudio(_measured(_text(meter_err)).integrated_lufs,
+                                round(peaks.peak_db, 2))
 
 
 def _measure_peaks(pipe: IO[bytes] | None, meter: TruePeakMeter,

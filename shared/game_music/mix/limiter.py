@@ -182,6 +182,12 @@ class Limiter:
         #: Largest peak of the input (linear): its true peak wherever it reached the ceiling,
         #: the sample peak otherwise (below the ceiling the oversampling is skipped).
         self.max_peak = 0.0
+        #: Largest peak of the output (linear), the same way: each input peak times the gain
+        #: applied to its sample. Exact wherever the input reached the ceiling (there the
+        #: output sits at the ceiling); elsewhere it is the sample peak, under the ceiling.
+        self.max_output_peak = 0.0
+        # The peaks of the last window - 1 input samples: their gains come in the next block.
+        self._peak_hist = np.zeros(self._window - 1, np.float32)
 
     def process(self, block: np.ndarray) -> np.ndarray:
         if self._flushed:
@@ -232,9 +238,24 @@ class Limiter:
         self._delay_line = ext[n:]
         out = ext[:n]
         act = np.flatnonzero(smooth > 0.0)
+        # out[i] is input sample i - latency, whose peak is peak[i - window + 1].
+        ext = np.concatenate([self._peak_hist, peak])
+        self._peak_hist = ext[n:]
+        out_peak = ext[:n]
         if act.size:
-            out[act] *= (10.0 ** (-smooth[act] / 20.0)).astype(np.float32)[:, None]
+            gain = (10.0 ** (-smooth[act] / 20.0)).astype(np.float32)
+            out[act] *= gain[:, None]
+            out_peak = out_peak.copy()
+            out_peak[act] *= gain
+        self.max_output_peak = max(self.max_output_peak, float(out_peak.max()))
         return out
+
+    @property
+    def output_peak_db(self) -> float:
+        """:attr:`max_output_peak` in dB (``-inf`` for silence); at most the ceiling."""
+        if self.max_output_peak <= 0.0:
+            return float("-inf")
+        return float(20.0 * np.log10(self.max_output_peak))
 
 
 def limit(audio: np.ndarray, sample_rate: int = 48000, **kwargs: float) -> np.ndarray:

@@ -5,10 +5,12 @@ ceiling, a dry run through the limiter measures how much loudness limiting costs
 is corrected for it. The last pass applies one constant gain and the limiter: no loudness AGC
 (ffmpeg's single-pass/dynamic ``loudnorm`` pumps on music), no resampling.
 
-The ceiling defaults to -2 dBTP on the PCM master so that the AAC encode, which overshoots by
-a few tenths of a dB on ordinary material (more on hard transients), still ends at or below
--1 dBTP; :func:`game_music.media.mux.mux_pcm` measures the encoded track, and the engine
-renders once more with a lower ceiling when it still overshoots.
+The shipped track's true peak is guaranteed, for most styles without decoding the AAC again:
+the limiter's output never exceeds the ceiling (its peaks are found 4x oversampled), and the
+AAC encode adds at most :data:`AAC_OVERSHOOT_DB` on top (its quantisation noise), so the
+ceiling (:func:`ceiling_for` the style, -2.3 dBTP) sits that far, plus a margin, under the
+-1 dBTP the output promises. Pulse-wave styles overshoot without a usable bound: their
+ceiling stays at -2 dBTP and the encoded track is measured (and re-rendered if need be).
 """
 
 from __future__ import annotations
@@ -23,7 +25,34 @@ from .limiter import Limiter, TruePeakMeter
 from .loudness import LoudnessMeter
 
 TARGET_LUFS = -14.0
-CEILING_DBTP = -2.0
+CEILING_DBTP = -2.0  # when the shipped track is measured (see ceiling_for)
+#: How far the decoded AAC's true peak can land above the PCM's it was encoded from (the
+#: native encoder at 192 kb/s, as :mod:`game_music.media.aac` runs it): its quantisation
+#: noise riding on the peaks. Measured with benchmarks/true_peak_overshoot.py on 162 renders
+#: (every style, 3 seeds, loud and quiet music, with game audio and voice, game audio only,
+#: no audio) at a -2 dBTP ceiling: median 0.11 dB, 90th percentile 0.54; at most 0.93 (fm16)
+#: for every style but those in UNBOUNDED_STYLES.
+AAC_OVERSHOOT_DB = 1.0
+#: Styles built on pulse waves: the AAC's 15 kHz band limit takes their upper harmonics off
+#: (Gibbs overshoot), up to 2.0 dB at a -2 dBTP ceiling and 3.1 dB at -3.3 (more limiting,
+#: more edges at the ceiling): no bound holds, so their encoded track is measured.
+UNBOUNDED_STYLES = frozenset({"gameboy"})
+MAX_TRUE_PEAK_DBTP = -1.0  # what the output promises (the design's Contract 4)
+_MARGIN_DB = 0.3  # beyond the largest overshoot seen
+
+
+def aac_overshoot_db(style: str | None) -> float | None:
+    """The AAC overshoot bound for ``style``; None when the encoded track must be measured."""
+    return None if style is None or style in UNBOUNDED_STYLES else AAC_OVERSHOOT_DB
+
+
+def ceiling_for(style: str | None) -> float:
+    """The limiter ceiling (dBTP) for ``style``: the bound plus a margin under -1 dBTP, or
+    CEILING_DBTP when the encoded track is measured (and rendered again if it overshot)."""
+    bound = aac_overshoot_db(style)
+    return CEILING_DBTP if bound is None else MAX_TRUE_PEAK_DBTP - bound - _MARGIN_DB
+
+
 MAX_GAIN_DB = 40.0  # near-silence is not blown up into noise
 _TOLERANCE_LU = 0.1
 _CORRECTIONS = 4

@@ -17,6 +17,7 @@ import numpy as np
 
 from .._errors import InternalError
 from .._fork import Beside, can_fork
+from .._memory import release_free_memory
 from ..analysis.result import HOP_S, Analysis, crop_analysis
 from ..analysis.stage import BLOCK_S, Tracks, analyse_tracks, decode_tracks
 from ..analysis.video_pass import VideoPass
@@ -48,6 +49,7 @@ _FRAME = 4 * CHANNELS  # bytes per stereo float32 sample
 _LOUDNESS_TOLERANCE_LU = 0.5
 _RENDER_TRIES = 3
 _METER_WARMUP_S = 0.5
+_MIX_SLICE = samples_for(BLOCK_S / 4)  # samples mixed and limited at a time in the render
 
 
 def render(
@@ -78,6 +80,7 @@ def render(
     analysis = analyse_tracks(media, span, _metered(tracks.first(), levels), video,
                               functools.partial(progress, "analyse"), block_s=BLOCK_S)
 
+    release_free_memory()  # the decode's blocks: before the synthesis forks its child
     # 2. compose for the span the music plays in, and render it once into a temp file
     progress("compose", 0.0)
     music_span = resolve_span(request, duration)
@@ -92,6 +95,7 @@ def render(
     _synthesize(comp, music_from, n, block, pcm, levels,
                 functools.partial(progress, "synthesize"))
     comp.release()  # the music is on disk: its notes and instruments need no memory now
+    release_free_memory()
 
     # 3. plan the mix; its loudness follows from the tracks' measured energies. The master
     #    gain only ever turns the mix down: the music is raised on its own when the game
@@ -343,10 +347,15 @@ def _render(
             for a, (game, voice) in zip(range(0, n, block), tracks(), strict=True):
                 count = min(block, n - a)
                 music = np.frombuffer(fh.read(count * _FRAME), np.float32).reshape(-1, CHANNELS)
-                out = mixer.process(a, music, game, voice)
-                if stem is not None and stem.active:
-                    stem.write(out.music * stem_gain)  # the music as it sits in the mix
-                yield out.mix
+                # In slices: the mixer's and the limiter's temporaries (the limiter's
+                # oversampling above all) scale with what they are given, and both carry
+                # their state, so the output is the same sample for sample.
+                for s in range(0, count, _MIX_SLICE):
+                    e = s + _MIX_SLICE
+                    out = mixer.process(a + s, music[s:e], _part(game, s, e), _part(voice, s, e))
+                    if stem is not None and stem.active:
+                        stem.write(out.music * stem_gain)  # the music as it sits in the mix
+                    yield out.mix
                 if progress:
                     progress((a + count) / n)
 
@@ -363,6 +372,10 @@ def _render(
         end_s=end if end < media.video.duration else None,
     )
     return limiter[0], muxed, encoded
+
+
+def _part(track: np.ndarray | None, s: int, e: int) -> np.ndarray | None:
+    return None if track is None else track[s:e]
 
 
 def _db(linear: float) -> float:

@@ -28,7 +28,6 @@ VIDEO_CODECS = {
     "vp9": ["-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "600k",
             "-g", "120"],
     "mpeg4": ["-c:v", "mpeg4", "-q:v", "5", "-g", "120"],
-    "mjpeg": ["-c:v", "mjpeg", "-q:v", "5"],  # all-intra: every frame a keyframe
 }
 
 

@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 
 from game_music.analysis.cuts import (
-    BRIGHTNESS_FRAMES,
     VideoAnalysis,
     analyse_video,
     read_video,
@@ -126,7 +125,7 @@ def test_halves_read_at_once_join_into_the_whole(tmp_path: Path, codec: str, ext
         second = read_video(info, start_at=split, threads=False)
         assert first.stop_key is not None and first.stop_key == second.first_key
         assert len(first.packets.time) + len(second.packets.time) == len(whole.packets.time)
-        assert len(first.key_pts) + len(second.key_pts) == len(whole.key_pts)
+        assert len(first.thumbs) + len(second.thumbs) == len(whole.thumbs)
         _same(video_analysis([first, second], info, n), expected)
 
 
@@ -143,71 +142,5 @@ def test_parts_that_do_not_meet_are_not_trusted(tmp_path: Path) -> None:
     _same(video_analysis([first, loose], info, n), expected)
     # A second part that found nothing at all, while the first stopped early.
     empty = dataclasses.replace(second, packets=dataclasses.replace(
-        second.packets, time=second.packets.time[:0]), key_pts=second.key_pts[:0], first_key=None)
+        second.packets, time=second.packets.time[:0]), thumbs=[], first_key=None)
     _same(video_analysis([first, empty], info, n), expected)
-
-
-def _count_decodes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Keyframes decoded for pixels (the rest of the analysis only demuxes)."""
-    from game_music.analysis import cuts
-
-    seen: list[int] = []
-    original = cuts._Keyframes.luma
-
-    def luma(self: cuts._Keyframes, pts: int) -> np.ndarray | None:
-        seen.append(pts)
-        return original(self, pts)
-
-    monkeypatch.setattr(cuts._Keyframes, "luma", luma)
-    return seen
-
-
-def _encode(path: Path, source: str, *codec: str) -> None:
-    run_ffmpeg(["-f", "lavfi", "-i", source, *codec, "-pix_fmt", "yuv420p", str(path)],
-               what="test clip")
-
-
-def test_a_cut_inside_a_fixed_gop_is_found_from_the_bitstream(tmp_path: Path) -> None:
-    # As OBS writes with a hardware encoder: a keyframe every 2 s, none on the cut at 5.3 s.
-    path = tmp_path / "obs.mkv"
-    truth = scene_clip(path, [15.3, 14.7], codec="x264-nosc", fps=30)
-    run_ffmpeg(["-i", str(path), "-c:v", "libx264", "-preset", "veryfast", "-g", "60",
-                "-x264-params", "scenecut=0", "-pix_fmt", "yuv420p", "-an",
-                str(tmp_path / "obs2s.mkv")], what="test clip")
-    info = probe(tmp_path / "obs2s.mkv")
-    video = analyse_video(info, hop_count(info.duration))
-    assert [round(c.time, 1) for c in video.cuts] == [round(truth[0], 1)]
-
-
-def test_a_static_scene_with_grain_has_no_cuts_and_needs_few_pictures(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = tmp_path / "still.mp4"
-    _encode(path, "color=c=0x607080:s=320x180:r=30:d=60,noise=alls=12:allf=t",
-            "-c:v", "libx264", "-preset", "veryfast", "-g", "60")
-    info = probe(path)
-    decoded = _count_decodes(monkeypatch)
-    video = analyse_video(info, hop_count(info.duration))
-    assert video.cuts == ()
-    # 31 keyframes: the brightness sample is decoded, and the first GOP's pair (its
-    # keyframe costs more than the next ones: nothing to predict from yet).
-    assert len(set(decoded)) <= BRIGHTNESS_FRAMES + 1
-
-
-def test_a_fade_is_one_cut_at_its_start(tmp_path: Path) -> None:
-    path = tmp_path / "fade.mp4"
-    _encode(path, "testsrc2=s=320x180:r=30:d=5[a];smptebars=s=320x180:r=30:d=5[b];"
-            "[a][b]xfade=transition=fade:duration=1:offset=4",
-            "-c:v", "libx264", "-preset", "veryfast", "-g", "60")
-    info = probe(path)
-    cuts = analyse_video(info, hop_count(info.duration)).cuts
-    assert len(cuts) == 1 and 3.8 <= cuts[0].time <= 5.1, cuts
-
-
-def test_all_intra_video_falls_back_to_the_pictures(tmp_path: Path) -> None:
-    # MJPEG: every frame a keyframe, sizes say nothing about change: the pictures decide.
-    path = tmp_path / "scenes.avi"
-    truth = scene_clip(path, DURATIONS[:4], codec="mjpeg", audio=None)
-    info = probe(path)
-    video = analyse_video(info, hop_count(info.duration))
-    hits, false = _score([c.time for c in video.cuts], truth)
-    assert hits == len(truth) and false == 0, (video.cuts, truth)

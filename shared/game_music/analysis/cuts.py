@@ -1,12 +1,7 @@
-"""Scene cuts, motion and brightness from the compressed video, decoding few keyframes.
+"""Scene cuts, motion and brightness from the compressed video, decoding keyframes only.
 
 Decoding every full-size frame costs far more than the rest of the engine, so this reads the
-bitstream instead (PyAV demuxing, no decoding: packet sizes, keyframe flags, timestamps) and
-finds the candidates there first. Pixels are looked at only where a decision needs them: the
-keyframes around a candidate, those of a still screen, an even sample for the brightness, and
-regular keyframes whose size says the picture may have changed. Each is decoded on its own
-(seek, decode one keyframe with the loop filter off) and reduced to a tiny luma thumbnail, on
-first use; a 1080p keyframe costs ~30 ms of CPU, demuxing a whole GOP well under 1 ms.
+bitstream instead (PyAV demuxing, no decoding) and decodes only keyframes, tiny:
 
 - Encoders put an intra frame on a scene cut (x264/x265 ``scenecut``, libvpx, mpeg4): a
   keyframe that is not at its regular GOP position is a strong cut candidate.
@@ -27,8 +22,7 @@ first use; a 1080p keyframe costs ~30 ms of CPU, demuxing a whole GOP well under
   wipe) is one cut, at its start.
 
 ``motion`` is the bitrate of the predicted frames (bits spent on change), smoothed and
-normalised to 0..1 within the file; ``brightness`` the mean luma of up to
-:data:`BRIGHTNESS_FRAMES` keyframes spread evenly over the video.
+normalised to 0..1 within the file; ``brightness`` the mean luma of the keyframes.
 """
 
 from __future__ import annotations
@@ -36,7 +30,7 @@ from __future__ import annotations
 import bisect
 import math
 from array import array
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import av
@@ -71,12 +65,6 @@ STILL_TYPICAL_RATIO = 1 / 16
 STILL_CHANGE = 0.08  # the still picture must differ at least this much from the moving scene
 TRANSITION_S = 1.5  # a transition into a still screen (wipe, fade) starts at most this early
 ONE_CHANGE_S = 1.5  # cuts closer than this are one change of scene (a wipe and its end)
-# A regular keyframe is compared with the one before only when the bitstream hints at a new
-# picture: its size differs by this factor (log) from the previous keyframe's, or the frame
-# size jumps inside the GOP. Regular keyframes that changed the picture by REGULAR_MIN_CHANGE
-# differ in size by 1.7x or more in the test clips; those of one scene mostly by a few %.
-REGULAR_SIZE_CHANGE = math.log(1.3)
-BRIGHTNESS_FRAMES = 8  # keyframes sampled for the brightness
 # Codecs that code big invisible reference frames (golden/alt-ref) at regular intervals: their
 # size spikes mean nothing, but their encoders put keyframes on scene cuts.
 _HIDDEN_REFERENCE_CODECS = frozenset({"vp8", "vp9", "av1", "libdav1d", "libaom-av1"})
@@ -98,83 +86,10 @@ class _Packets:
     key: np.ndarray  # keyframe flags
 
 
-class _Keyframes:
-    """Decodes single keyframes of a video on demand into luma thumbnails (see THUMB).
-
-    Requests mostly run forward in time: a keyframe a little ahead of the last one is reached
-    by demuxing on (cheap) instead of seeking, which rereads the container's index."""
-
-    _AHEAD_S = 10.0  # ... this far ahead
-
-    def __init__(self, info: MediaInfo) -> None:
-        self._info = info
-        self._container: av.container.InputContainer | None = None
-        self._packets: Iterator[av.Packet] | None = None
-        self._last = -math.inf  # seconds of the last packet demuxed
-        self.decoded = 0
-
-    def luma(self, pts: int) -> np.ndarray | None:
-        """The thumbnail of the keyframe at ``pts``; None when it cannot be decoded."""
-        try:
-            if self._container is None:
-                self._container = av.open(str(self._info.path), metadata_errors="ignore")
-                ctx = self._container.streams[self._info.video.index].codec_context
-                ctx.skip_frame = "NONKEY"  # the decoder drops everything but keyframes
-                # Thumbnails average 8x8 samples: deblocking would change nothing they show.
-                ctx.options = {"skip_loop_filter": "all"}
-            container = self._container
-            stream = container.streams[self._info.video.index]
-            ctx = stream.codec_context
-            tb = float(stream.time_base or 1 / 1000)
-            if self._packets is None or not 0 < pts * tb - self._last <= self._AHEAD_S:
-                container.seek(pts, backward=True, stream=stream)
-                self._packets = container.demux(stream)
-            for packet in self._packets:
-                ts = packet.pts if packet.pts is not None else packet.dts
-                if ts is None:
-                    continue
-                self._last = ts * tb
-                if ts > pts:
-                    break
-                if ts != pts or not packet.is_keyframe:
-                    continue
-                frames = [*ctx.decode(packet), *ctx.decode(None)]
-                ctx.flush_buffers()
-                self.decoded += 1
-                return _full_range(_thumbnail(frames[0]), frames[0]) if frames else None
-        except av.error.FFmpegError:
-            pass  # one damaged keyframe costs one thumbnail, not the analysis
-        self._packets = None
-        return None
-
-    def close(self) -> None:
-        if self._container is not None:
-            self._container.close()
-            self._container = None
-            self._packets = None
-
-
+@dataclass(frozen=True)
 class _Thumb:
-    """A keyframe: its time, and its luma thumbnail (uint8 (h, w), full range) decoded when
-    first asked for. One that cannot be decoded looks like the keyframe before it."""
-
-    __slots__ = ("_luma", "_pts", "_previous", "_source", "time")
-
-    def __init__(self, time: float, luma: np.ndarray | None = None, *, pts: int = 0,
-                 source: _Keyframes | None = None, previous: _Thumb | None = None) -> None:
-        self.time = time
-        self._luma = luma
-        self._pts, self._source, self._previous = pts, source, previous
-
-    @property
-    def luma(self) -> np.ndarray:
-        if self._luma is None:
-            got = self._source.luma(self._pts) if self._source is not None else None
-            if got is None:
-                got = (self._previous.luma if self._previous is not None
-                       else np.full((THUMB[1], THUMB[0]), 128, np.uint8))
-            self._luma, self._source, self._previous = got, None, None
-        return self._luma
+    time: float
+    luma: np.ndarray  # uint8 (h, w), full range
 
 
 def analyse_video(
@@ -189,7 +104,7 @@ class VideoPart:
     """What :func:`read_video` read of a stretch of the video (see :func:`video_analysis`)."""
 
     packets: _Packets  # in the order read (decode order)
-    key_pts: np.ndarray  # timestamps of the keyframe packets, in the same order
+    thumbs: list[_Thumb]
     first_key: int | None  # timestamp of the keyframe the part starts with (None: from 0)
     stop_key: int | None  # ... and of the keyframe it stopped before (None: read to the end)
 
@@ -198,14 +113,14 @@ def read_video(
     info: MediaInfo, progress: Callable[[float], None] | None = None, *,
     start_at: float | None = None, stop_at: float | None = None, threads: bool = True,
 ) -> VideoPart:
-    """Demux every video packet (sizes, flags, times); nothing is decoded here.
+    """Demux every video packet (sizes, flags, times) and decode the keyframes, small.
 
     A part of the video is read from the first keyframe at or after ``start_at`` seconds to
     the first keyframe at or after ``stop_at`` (exclusive); two parts split at the same time
-    meet at the same keyframe, so they can be read at once and joined. (``threads`` is kept
-    for callers; demuxing runs on one.)
+    meet at the same keyframe, so they can be read at once and joined.
     """
-    times, sizes, keys, key_pts = array("d"), array("q"), bytearray(), array("q")
+    times, sizes, keys = array("d"), array("q"), bytearray()
+    thumbs: list[_Thumb] = []
     first_key: int | None = None
     stop_key: int | None = None
     try:
@@ -215,6 +130,12 @@ def read_video(
     try:
         with container:
             stream = container.streams[info.video.index]
+            ctx = stream.codec_context
+            ctx.skip_frame = "NONKEY"  # the decoder drops everything but keyframes
+            # Thumbnails average 8x8 samples: deblocking would change nothing they show.
+            ctx.options = {"skip_loop_filter": "all"}
+            if threads:
+                ctx.thread_type = "AUTO"
             tb = float(stream.time_base or 1 / 1000)
             start = info.start_time
             begin = 0.0 if start_at is None else start_at
@@ -241,9 +162,10 @@ def read_video(
                     sizes.append(packet.size)
                     keys.append(packet.is_keyframe)
                     if packet.is_keyframe:
-                        key_pts.append(ts)
+                        thumbs.extend(_decode(ctx, packet, tb, start))
                     if progress and i % step == 0 and end > begin:
                         progress(min(0.95, max(0.0, (t - begin) / (end - begin)) * 0.95))
+                thumbs.extend(_decode(ctx, None, tb, start))
             except av.error.FFmpegError:
                 pass  # a damaged tail: keep what was read (recordings cut off by a crash)
     except KeyboardInterrupt:
@@ -255,13 +177,13 @@ def read_video(
         size=np.frombuffer(sizes, np.int64).astype(np.float64),
         key=np.frombuffer(keys, np.bool_) if keys else np.zeros(0, bool),
     )
-    return VideoPart(packets, np.frombuffer(key_pts, np.int64), first_key, stop_key)
+    return VideoPart(packets, thumbs, first_key, stop_key)
 
 
 def video_analysis(parts: list[VideoPart], info: MediaInfo, n_hops: int) -> VideoAnalysis:
     """Cuts, motion and brightness from the parts :func:`read_video` read, in order. Parts
     that do not meet at the same keyframe (a container that seeks loosely) are not trusted:
-    the whole video is read again in one go. The keyframes a decision needs are decoded here."""
+    the whole video is read again in one go."""
     joined = all(a.stop_key == b.first_key for a, b in zip(parts, parts[1:], strict=False))
     if not joined:
         parts = [read_video(info)]
@@ -272,24 +194,29 @@ def video_analysis(parts: list[VideoPart], info: MediaInfo, n_hops: int) -> Vide
         size=np.concatenate([p.packets.size for p in parts])[order],
         key=np.concatenate([p.packets.key for p in parts])[order],
     )
-    key_time = np.concatenate([p.packets.time[p.packets.key] for p in parts])
-    key_pts = np.concatenate([p.key_pts for p in parts])
-    source = _Keyframes(info)
-    thumbs: list[_Thumb] = []
-    for k in np.argsort(key_time, kind="stable"):
-        thumbs.append(_Thumb(float(key_time[k]), pts=int(key_pts[k]), source=source,
-                             previous=thumbs[-1] if thumbs else None))
-    try:
-        cuts = find_cuts(packets, thumbs, info.video.codec)
-        if thumbs:
-            sample = np.unique(np.linspace(0, len(thumbs) - 1, BRIGHTNESS_FRAMES).round())
-            brightness = float(np.mean([thumbs[int(i)].luma.mean() for i in sample]) / 255.0)
-        else:
-            brightness = 0.5
-    finally:
-        source.close()
+    thumbs = sorted((t for p in parts for t in p.thumbs), key=lambda t: t.time)
+    cuts = find_cuts(packets, thumbs, info.video.codec)
     motion = _motion(packets, n_hops)
+    if thumbs:
+        brightness = float(np.mean([t.luma.mean() for t in thumbs]) / 255.0)
+    else:
+        brightness = 0.5
     return VideoAnalysis(cuts, motion, brightness)
+
+
+def _decode(
+    ctx: av.CodecContext, packet: av.Packet | None, tb: float, start: float
+) -> list[_Thumb]:
+    try:
+        frames = ctx.decode(packet)
+    except av.error.FFmpegError:
+        return []  # one damaged keyframe costs one thumbnail, not the analysis
+    out = []
+    for frame in frames:
+        if frame.pts is None:
+            continue
+        out.append(_Thumb(frame.pts * tb - start, _full_range(_thumbnail(frame), frame)))
+    return out
 
 
 def _thumbnail(frame: av.VideoFrame) -> np.ndarray:
@@ -379,7 +306,7 @@ def find_cuts(packets: _Packets, thumbs: list[_Thumb], codec: str = "") -> tuple
     # x264 restarts its keyframe count at every scene-cut keyframe, and never exceeds keyint:
     # the longest interval seen is the regular one.
     gop = int(np.diff(key_idx).max()) if len(key_idx) >= 2 else 0
-    regular: list[tuple[int, int]] = []  # (previous keyframe, keyframe) packet indices
+    regular: list[tuple[float, float]] = []  # (previous keyframe time, keyframe time)
     for k, prev in zip(key_idx[1:], key_idx[:-1], strict=True):
         t, prev_t = float(packets.time[k]), float(packets.time[prev])
         if gop > 0 and (k - prev) < 0.9 * gop:
@@ -391,7 +318,7 @@ def find_cuts(packets: _Packets, thumbs: list[_Thumb], codec: str = "") -> tuple
                 if change is not None:
                     strong.append(t)
         else:
-            regular.append((int(prev), int(k)))
+            regular.append((prev_t, t))
 
     # 2. Predicted frames much larger than the ones before (no scene-cut I-frame), and
     # lasting jumps of the frame size (a cut to a much simpler or busier scene).
@@ -401,21 +328,12 @@ def find_cuts(packets: _Packets, thumbs: list[_Thumb], codec: str = "") -> tuple
 
     # 3. A regular keyframe counts when the picture changed a lot since the previous one and
     # nothing found above explains it (a cut that happens to land on the GOP boundary).
-    # Only where the bitstream hints at a new picture (see REGULAR_SIZE_CHANGE): comparing
-    # every pair of keyframes would decode them all. Without predicted frames (all-intra,
-    # MJPEG) sizes say nothing, and the pictures decide everywhere.
     found = np.array(sorted(c.time for c in candidates))
     locate = _locator(packets)
-    gated = gop > 1 and codec not in _HIDDEN_REFERENCE_CODECS
-    for prev, k in regular:
-        prev_t, t = float(packets.time[prev]), float(packets.time[k])
+    for prev_t, t in regular:
         i = np.searchsorted(found, prev_t + MIN_GAP_S)  # not the previous cut's aftermath
         if i < len(found) and found[i] < t - 1e-3:
             continue
-        if gated:
-            step = abs(math.log(max(packets.size[k], 1.0) / max(packets.size[prev], 1.0)))
-            if step < REGULAR_SIZE_CHANGE and locate(prev_t, t) == t:
-                continue
         change = change_at(t)
         if change is not None and change >= REGULAR_MIN_CHANGE:
             # Encoders with hidden reference frames place keyframes on cuts themselves.
@@ -481,13 +399,9 @@ def _lasting_change(t: float, thumbs: list[_Thumb], since: float = -math.inf) ->
     """How much every keyframe from ``t`` on differs from every one before it, back to
     ``since`` (min over pairs, at most LASTING_FRAMES on each side within LASTING_WINDOW_S);
     1.0 when a side has none (nothing says the scene stayed), as for a cut at the start."""
-    # Timestamp jitter allowance, under half the keyframe spacing (all-intra video has a
-    # keyframe every frame: the last one before the cut must stay on its side).
-    times = np.array([x.time for x in thumbs])
-    tol = min(0.05, 0.4 * float(np.median(np.diff(times)))) if len(times) > 1 else 0.05
-    lo = max(t - LASTING_WINDOW_S, since - tol)
-    before = [x for x in thumbs if lo <= x.time < t - tol][-LASTING_FRAMES:]
-    after = [x for x in thumbs if t - tol <= x.time <= t + LASTING_WINDOW_S][:LASTING_FRAMES]
+    lo = max(t - LASTING_WINDOW_S, since - 0.05)
+    before = [x for x in thumbs if lo <= x.time < t - 0.05][-LASTING_FRAMES:]
+    after = [x for x in thumbs if t - 0.05 <= x.time <= t + LASTING_WINDOW_S][:LASTING_FRAMES]
     if not before or not after:
         return 1.0
     return min(picture_change(a.luma, b.luma) for a in after for b in before)

@@ -23,27 +23,24 @@ TRIM_THRESHOLD = 256 << 20  # free memory at the heap's top kept before returnin
 def reuse_freed_blocks() -> bool:
     """Raise glibc's mmap and trim thresholds for this process (and children it forks).
     False where there is no glibc ``mallopt`` (macOS, Windows, musl ignores it)."""
-    if not sys.platform.startswith("linux"):
+    mallopt = _glibc("mallopt", ctypes.c_int, ctypes.c_int)
+    if mallopt is None:
         return False
-    try:
-        mallopt = ctypes.CDLL(None).mallopt
-    except (OSError, AttributeError):
-        return False
-    mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
     return bool(mallopt(_M_MMAP_THRESHOLD, MMAP_THRESHOLD)) and bool(
         mallopt(_M_TRIM_THRESHOLD, TRIM_THRESHOLD))
 
 
 @functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
+def _glibc(name: str, *argtypes: type) -> Callable[..., int] | None:
+    """The C library's function ``name`` on Linux; None elsewhere or where it lacks it."""
     if not sys.platform.startswith("linux"):
         return None
     try:
-        trim = ctypes.CDLL(None).malloc_trim
+        func = getattr(ctypes.CDLL(None), name)
     except (OSError, AttributeError):
         return None
-    trim.argtypes = (ctypes.c_size_t,)
-    return trim  # type: ignore[no-any-return]
+    func.argtypes = argtypes
+    return func  # type: ignore[no-any-return]
 
 
 def release_free_memory() -> None:
@@ -54,6 +51,6 @@ def release_free_memory() -> None:
     ever trimmed. Between the stages of a long job that was 35-50 MB of the main process
     (and a fork copies it). A trim costs a few milliseconds; call it between stages, not per
     block (the blocks of a streaming pass reuse their freed memory)."""
-    trim = _malloc_trim()
+    trim = _glibc("malloc_trim", ctypes.c_size_t)
     if trim is not None:
         trim(0)

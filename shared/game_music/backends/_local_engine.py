@@ -23,7 +23,7 @@ from ..analysis.stage import BLOCK_S, Tracks, analyse_tracks, decode_tracks
 from ..analysis.video_pass import VideoPass
 from ..events import ProgressFn
 from ..media.audio import SAMPLE_RATE, AudioWriter, pick_streams, samples_for
-from ..media.mux import MAX_TRUE_PEAK_DBTP, EncodedAudio, MuxReport, mux_pcm, write_pcm_mov
+from ..media.mux import EncodedAudio, MuxReport, mux_pcm, write_pcm_mov
 from ..media.probe import MediaInfo
 from ..mix import (
     TARGET_LUFS,
@@ -37,7 +37,7 @@ from ..mix import (
     resolve_span,
 )
 from ..mix.fit import MAX_LIFT_DB, plan_to_target
-from ..mix.master import aac_overshoot_db
+from ..mix.master import MAX_TRUE_PEAK_DBTP, aac_overshoot_db
 from ..music import compose_music
 from ..request import MusicRequest
 from .base import RenderOptions, RenderResult
@@ -113,7 +113,9 @@ def render(
     #    AAC, muxes it with the video and hands it to a meter: the shipped track's
     #    loudness and true peak come back with the finished file.
     # The ceiling leaves room for the AAC's overshoot on this style (see mix.master).
-    gain, ceiling = fitted.master_gain_db, ceiling_for(comp.plan.style.name)
+    style = comp.plan.style.name
+    gain, ceiling = fitted.master_gain_db, ceiling_for(style)
+    overshoot = aac_overshoot_db(style)
     stem = _stem_writer(options, workdir, duration)
     try:
         for attempt in range(_RENDER_TRIES):
@@ -123,7 +125,7 @@ def render(
                 pcm, n, block, tracks.again, Mixer(plan), media, output, request.aspect,
                 (start, end), gain, ceiling, stem,
                 functools.partial(progress, "render") if attempt == 0 else None,
-                comp.plan.style.name)
+                overshoot)
             measured = encoded.integrated_lufs
             if encoded.true_peak_dbtp > MAX_TRUE_PEAK_DBTP:
                 # AAC overshot on hard transients: once more with a lower ceiling.
@@ -334,10 +336,10 @@ def _render(
     pcm: Path, n: int, block: int, tracks: Callable[[], Iterator[Tracks]], mixer: Mixer,
     media: MediaInfo, output: Path, aspect: str, span: tuple[float, float], gain: float,
     ceiling: float, stem: _StemWriter | None, progress: Callable[[float], None] | None,
-    style: str | None = None,
+    overshoot_db: float | None = None,
 ) -> tuple[Limiter, MuxReport, EncodedAudio]:
     """Mix music and tracks, master, and mux: (the limiter after the pass, mux report,
-    measurement of the encoded track)."""
+    the encoded track's loudness and true peak: measured, or bounded by ``overshoot_db``)."""
     start, end = span
     limiter: list[Limiter] = []
     stem_gain = np.float32(10.0 ** (gain / 20.0))
@@ -367,7 +369,7 @@ def _render(
 
     muxed, encoded = mux_pcm(
         media, output, feed, aspect=aspect, duration=end - start,
-        overshoot_db=aac_overshoot_db(style),
+        overshoot_db=overshoot_db,
         start_s=start if start > 0 else None,
         end_s=end if end < media.video.duration else None,
     )

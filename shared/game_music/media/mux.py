@@ -49,7 +49,6 @@ MAX_PORTRAIT = (1080, 1920)
 ASPECT_RATIOS = {"16:9": Fraction(16, 9), "9:16": Fraction(9, 16), "1:1": Fraction(1, 1)}
 X264_PRESET = "veryfast"
 X264_CRF = 20
-MAX_TRUE_PEAK_DBTP = -1.0
 _ASPECT_TOLERANCE = 0.01
 # Video codecs a QuickTime MOV can carry as they are (for the PCM variant).
 _MOV_CODECS = frozenset({"h264", "hevc", "prores", "dnxhd", "mjpeg", "mpeg4", "av1"})
@@ -226,8 +225,9 @@ def mux_pcm(
             raise error_from_stderr(_text(meter_err), "measuring the audio", meter.returncode)
         if peak_errors:
             raise peak_errors[0]
-    if loudness is not None and overshoot_db is not None:
-        return report, EncodedAudio(loudness.integrated(), round(pcm_peak + overshoot_db, 2))
+    if loudness is not None:  # bounded: the PCM's loudness, its true peak plus the bound
+        return report, EncodedAudio(loudness.integrated(),
+                                    round(pcm_peak + (overshoot_db or 0.0), 2))
     return report, EncodedAudio(_measured(_text(meter_err)).integrated_lufs,
                                 round(peaks.peak_db, 2))
 

@@ -381,3 +381,10 @@ def test_every_phrase_means_what_the_data_says() -> None:
             for eff in effects:
                 if eff.op == "set" and eff.strength >= 2:
                     assert getattr(req, eff.field) == eff.value, (action, word)
+
+
+@pytest.mark.parametrize("style", STYLES)
+def test_every_style_is_chosen_by_its_own_name(style: str) -> None:
+    # The names the CLI's help, the sidecar and the docs print are what people type back.
+    assert parse_prompt(style).style == style
+    assert parse_prompt(f"add {style.upper()} music to my clip").style == style

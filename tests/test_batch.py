@@ -201,11 +201,11 @@ def _grow(path: Path, data: bytes, seconds: float) -> threading.Thread:
 def test_growing_file_is_waited_for_or_skipped(tmp_path: Path, clips: list[Path]) -> None:
     data = clips[0].read_bytes()
     path = tmp_path / "recording.mkv"
-    writer = _grow(path, data, 2.0)
-    time.sleep(0.3)
-    reason = wait_until_settled(path, wait=0.0)
+    writer = _grow(path, data, 1.2)  # a write every 0.1 s, well inside the 0.5 s settle time
+    time.sleep(0.2)
+    reason = wait_until_settled(path, wait=0.0, settle=0.5)
     assert reason is not None and "still being written" in reason
-    assert wait_until_settled(path, wait=20.0) is None
+    assert wait_until_settled(path, wait=20.0, settle=0.5) is None
     assert not writer.is_alive() and path.read_bytes() == data
 
 
@@ -214,8 +214,8 @@ def test_cli_waits_for_a_file_being_written_in_process(tmp_path: Path, fake_cli,
     """The same wait with the CLI in this process and the fake backend."""
     path = tmp_path / "live.mkv"
     path.write_bytes(b"")
-    writer = _grow(path, clips[0].read_bytes(), 2.0)
-    result = fake_cli("add", str(path), "--json", "--wait", "30", settle=2.0)
+    writer = _grow(path, clips[0].read_bytes(), 1.2)
+    result = fake_cli("add", str(path), "--json", "--wait", "30", settle=0.5)
     writer.join()
     assert result.returncode == 0, result.stdout + result.stderr
     assert fake_cli.made[-1].calls[0].input.stat().st_size == len(clips[0].read_bytes())

@@ -81,8 +81,10 @@ def warm(main: Main) -> None:
             make_sample_clip(clip, seconds=2.0, width=320, height=180, fps=30, voice_track=True)
             with contextlib.redirect_stdout(io.StringIO()), \
                     contextlib.redirect_stderr(io.StringIO()):
+                # --no-serve: a server warming up would otherwise wait on its own socket,
+                # then hold a connection it never uses (the server counts it as a client).
                 main(["add", str(clip), "-o", str(Path(tmp, "out.mp4")), "--json",
-                          "--prompt=retro chiptune"])
+                      "--no-serve", "--prompt=retro chiptune"])
     except BaseException as exc:  # noqa: BLE001 - a failed warm-up only costs speed
         log.debug("warm-up failed: %s", exc)
     finally:

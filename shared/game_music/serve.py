@@ -152,6 +152,7 @@ class Server:
 
     def serve_forever(self) -> None:
         assert self._listener is not None, "bind() first"
+        self._last_busy = time.monotonic()  # idle from now, not from before the warm-up
         threading.Thread(target=self._watch_idle, name="game-music idle", daemon=True).start()
         try:
             while not self._stopping.is_set():

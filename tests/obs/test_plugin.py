@@ -6,6 +6,7 @@ The real-OBS runs are in ``test_obs_e2e.py``; here the parts OBS never exercises
 
 from __future__ import annotations
 
+import functools
 import importlib
 import json
 import os
@@ -197,6 +198,8 @@ def script(tmp_path: Path) -> Iterator[tuple[Any, FakeObs]]:
     for name in ("game_music_obs", "game_music_obs_worker"):
         sys.modules.pop(name, None)
     mod = importlib.import_module("game_music_obs")
+    # The script's own logic is under test here, not the worker's waits (tested above).
+    mod.Worker = functools.partial(mod.Worker, settle=0.2, remux_grace=0.2)
     try:
         yield mod, fake
     finally:

@@ -19,6 +19,10 @@ from game_music.media.probe import probe
 @pytest.fixture(autouse=True)
 def _no_waits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("game_music.backends.nemo._client.time.sleep", lambda s: None)
+    # The commands' client sleeps with the real time.sleep (bound as its default): poll the
+    # fake render at once rather than after 2 + 3 s.
+    monkeypatch.setattr("game_music.backends.nemo._render.POLL_FIRST_S", 0.001)
+    monkeypatch.setattr("game_music.backends.nemo._render.POLL_MAX_S", 0.001)
 
 
 def test_credits(api: Api, capsys: pytest.CaptureFixture[str]) -> None:

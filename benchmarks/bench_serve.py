@@ -7,7 +7,11 @@ Runs, in this one process and interleaved so a busy moment hits both alike:
 - warm, CLI: ``game-music add --json`` spawned while the server runs (pays the interpreter and
   the CLI's import, not numpy/scipy/banks: what the Lua entry gets).
 
-    .venv/bin/python benchmarks/bench_serve.py [--seconds 120] [--runs 5] [--keep DIR]
+``--footage gameplay`` (the default) is the clip ``bench_engine.py`` uses (footage.py: decodes
+like gameplay); ``--footage pattern`` the demo's test-pattern scenes.
+
+    .venv/bin/python benchmarks/bench_serve.py [--footage gameplay|pattern] [--seconds 120]
+        [--runs 5] [--keep DIR]
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from footage import gameplay_clip
 from game_music import serve_client
 from game_music.demo import make_sample_clip
 
@@ -30,14 +35,19 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=120.0)
     ap.add_argument("--runs", type=int, default=5, help="runs of each kind (the median counts)")
     ap.add_argument("--keep", type=Path, help="folder to keep the generated recording in")
+    ap.add_argument("--footage", choices=("gameplay", "pattern"), default="gameplay")
     args = ap.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="gm-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
-    src = folder / f"recording-{int(args.seconds)}s-1080p60.mkv"
+    # The same names as bench_engine.py, so one --keep folder serves both.
+    src = folder / f"{args.footage}-{int(args.seconds)}s-1080p60.mkv"
     if not src.exists():
         print(f"generating {src.name} ...", file=sys.stderr)
-        make_sample_clip(src, seconds=args.seconds, width=1920, height=1080, fps=60,
-                         video_bitrate="6M", mean_scene=6.0, voice_track=False)
+        if args.footage == "gameplay":
+            gameplay_clip(src, seconds=args.seconds)
+        else:
+            make_sample_clip(src, seconds=args.seconds, width=1920, height=1080, fps=60,
+                             video_bitrate="6M", mean_scene=6.0, voice_track=False)
     # A private server for this benchmark, never the user's own.
     runtime = Path(tempfile.mkdtemp(prefix="gm-rt-"))
     os.environ[serve_client.ENV_RUNTIME_DIR] = str(runtime / "rt")
@@ -49,8 +59,8 @@ def main() -> None:
     server.stderr.readline()  # "serving on ..." once it is bound and warm
     print(f"server up and warm in {time.perf_counter() - t0:.1f} s")
     print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores, shared with other work)")
-    print(f"input: {src.name}, {src.stat().st_size / 1e6:.1f} MB, {args.seconds:.0f} s "
-          "1920x1080 60 fps H.264 + AAC")
+    print(f"input: {src.name} ({args.footage} footage), {src.stat().st_size / 1e6:.1f} MB, "
+          f"{args.seconds:.0f} s 1920x1080 60 fps H.264 + AAC")
 
     out = folder / "out.mp4"
     job = ["add", str(src), "-o", str(out), "--json", "--prompt=retro chiptune"]

@@ -7,12 +7,18 @@ of the 1.2 s the engine's imports cost on every start, for notes that only ``hel
 While the engine imports them, the parser is swapped for one that leaves each docstring as it
 is. A SciPy without these internals (older, or changed) is imported as usual, and so is one
 whose import the swap would upset.
+
+``scipy.signal`` also imports all of ``scipy.stats`` (another 0.2-0.4 s) for one function,
+``scoreatpercentile``, that only ``find_peaks_cwt`` calls and the engine never does. While
+``scipy.signal`` is imported, ``scipy.stats`` is a stand-in whose ``scoreatpercentile``
+imports the real package on first call; afterwards ``import scipy.stats`` is the real one.
 """
 
 from __future__ import annotations
 
 import importlib
 import sys
+import types
 from typing import Any
 
 _PACKAGES = ("scipy.signal", "scipy.ndimage")
@@ -32,10 +38,36 @@ class _KeepDoc:
         return "\n" + self._doc
 
 
+def _real_scoreatpercentile(*args: Any, **kwargs: Any) -> Any:
+    stats = importlib.import_module("scipy.stats")
+    return stats.scoreatpercentile(*args, **kwargs)
+
+
+def _stats_stand_in() -> types.ModuleType:
+    stand_in = types.ModuleType("scipy.stats")
+    stand_in.scoreatpercentile = _real_scoreatpercentile  # type: ignore[attr-defined]
+    return stand_in
+
+
 def import_dsp() -> None:
     """Import :data:`_PACKAGES` (a no-op once they are imported)."""
     if all(name in sys.modules for name in _PACKAGES):
         return
+    stand_in = None
+    if "scipy.stats" not in sys.modules:
+        stand_in = sys.modules["scipy.stats"] = _stats_stand_in()
+    try:
+        _import_packages()
+    finally:
+        if stand_in is not None:
+            if sys.modules.get("scipy.stats") is stand_in:
+                del sys.modules["scipy.stats"]
+            scipy = sys.modules.get("scipy")
+            if scipy is not None and vars(scipy).get("stats") is stand_in:
+                delattr(scipy, "stats")  # scipy's own lazy attribute finds the real one
+
+
+def _import_packages() -> None:
     try:
         array_api = importlib.import_module("scipy._lib._array_api")
         original = array_api.FunctionDoc

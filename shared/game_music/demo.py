@@ -22,12 +22,16 @@ SR = 48000
 _VOWELS = ((730, 1090, 2440), (530, 1840, 2480), (270, 2290, 3010), (570, 840, 2410),
            (300, 870, 2240), (660, 1720, 2410))
 
+# The random scenes take a seed (from the clip's): a clip is the same picture every time it is
+# made, so what the engine makes of it (cuts, then the music) is too.
 _SCENES = (
     "testsrc2=s={w}x{h}:r={fps}",
-    "gradients=s={w}x{h}:r={fps}:speed=0.02:n=4",
-    "life=s={w}x{h}:r={fps}:mold=10:ratio=0.1:death_color=#102040:life_color=#30ff60",
+    "gradients=s={w}x{h}:r={fps}:speed=0.02:n=4:c0=0x2050c0:c1=0xe0a020:c2=0x30c060"
+    ":c3=0xc03080:seed={seed}",
+    "life=s={w}x{h}:r={fps}:mold=10:ratio=0.1:death_color=#102040:life_color=#30ff60"
+    ":seed={seed}",
     "testsrc2=s={w}x{h}:r={fps},hue=h=140:s=2,vflip",
-    "cellauto=s={w}x{h}:r={fps}:rule=110",
+    "cellauto=s={w}x{h}:r={fps}:rule=110:seed={seed}",
     "smptehdbars=s={w}x{h}:r={fps},hue=H=2*PI*t/3",
 )
 
@@ -133,7 +137,7 @@ def make_sample_clip(
     args: list[str] = []
     for k in range(len(bounds) - 1):
         dur = bounds[k + 1] - bounds[k]
-        src = _SCENES[k % len(_SCENES)].format(w=width, h=height, fps=fps)
+        src = _SCENES[k % len(_SCENES)].format(w=width, h=height, fps=fps, seed=seed * 101 + k)
         args += ["-f", "lavfi", "-i", f"{src},trim=duration={dur:.3f},setpts=PTS-STARTPTS"]
     nv = len(bounds) - 1
     vf = "".join(f"[{i}:v]" for i in range(nv)) + f"concat=n={nv}:v=1:a=0,format=yuv420p[v]"

@@ -6,15 +6,17 @@ from pathlib import Path
 
 from game_music.media.ffmpeg import run_ffmpeg
 
-# Visually distinct lavfi scenes (each takes "{size}" and "{fps}").
+# Visually distinct lavfi scenes (each takes "{size}" and "{fps}"). The random ones (noise,
+# gradients, cellauto) are seeded: unseeded, each run drew other pictures, and a cut between
+# two of them was missed now and then.
 SCENES = (
     "testsrc2=s={size}:r={fps}",
     "smptebars=s={size}:r={fps}",
     "mandelbrot=s={size}:r={fps}",
-    "color=c=0x806040:s={size}:r={fps},noise=alls=25:allf=t",
+    "color=c=0x806040:s={size}:r={fps},noise=alls=25:allf=t:all_seed=1",
     "testsrc2=s={size}:r={fps},hue=h=140,negate",
-    "gradients=s={size}:r={fps}:speed=0.004:c0=0x0040ff:c1=0xffd000",
-    "cellauto=s={size}:r={fps}:rule=110,scale={size}",
+    "gradients=s={size}:r={fps}:speed=0.004:c0=0x0040ff:c1=0xffd000:seed=1",
+    "cellauto=s={size}:r={fps}:rule=110:seed=1,scale={size}",
 )
 
 VIDEO_CODECS = {

@@ -116,7 +116,6 @@ def render(
     style = comp.plan.style.name
     gain, ceiling = fitted.master_gain_db, ceiling_for(style)
     overshoot = aac_overshoot_db(style)
-    peak_safe = math.inf  # after an AAC overshoot, no later pass is louder than its retry
     stem = _stem_writer(options, workdir, duration)
     try:
         for attempt in range(_RENDER_TRIES):
@@ -127,23 +126,17 @@ def render(
                 (start, end), gain, ceiling, stem,
                 functools.partial(progress, "render") if attempt == 0 else None,
                 overshoot)
-            shipped_gain = gain  # the report describes the pass that ships
             measured = encoded.integrated_lufs
-            if attempt == _RENDER_TRIES - 1:
-                break
             if encoded.true_peak_dbtp > MAX_TRUE_PEAK_DBTP:
-                # AAC overshot on hard transients: once more, quieter. Not with a lower
-                # ceiling: more limiting squares pulse waves off, and they overshoot more.
-                gain -= encoded.true_peak_dbtp - MAX_TRUE_PEAK_DBTP + 0.2
-                peak_safe = gain
+                # AAC overshot on hard transients: once more with a lower ceiling.
+                ceiling -= encoded.true_peak_dbtp - MAX_TRUE_PEAK_DBTP + 0.2
             elif math.isfinite(measured) and abs(measured - TARGET_LUFS) > _LOUDNESS_TOLERANCE_LU:
                 # The prediction missed (a voice also in the game track) or heavy limiting
                 # cost loudness: turn the mix down, or raise the music (never the game).
                 wanted = gain + TARGET_LUFS - measured
-                if (wanted <= 0.0 or gain < 0.0) and min(0.0, wanted, peak_safe) != gain:
-                    gain = min(0.0, wanted, peak_safe)
-                elif wanted > 0.0 and gain >= 0.0 and fitted.lift_db < MAX_LIFT_DB \
-                        and peak_safe == math.inf:
+                if wanted <= 0.0 or gain < 0.0:
+                    gain = min(0.0, wanted)
+                elif fitted.lift_db < MAX_LIFT_DB:
                     fitted = fit(lift_db=fitted.lift_db + TARGET_LUFS - measured)
                     plan, predicted = fitted.plan, fitted.predicted_lufs
                 else:
@@ -156,8 +149,8 @@ def render(
             stem.tmp.unlink(missing_ok=True)
     report = MasterReport(
         input_lufs=predicted,
-        input_true_peak_dbtp=_db(limiter.max_peak) - shipped_gain,
-        gain_db=shipped_gain,
+        input_true_peak_dbtp=_db(limiter.max_peak) - gain,
+        gain_db=gain,
         output_lufs=encoded.integrated_lufs, true_peak_dbtp=encoded.true_peak_dbtp,
         max_limiting_db=limiter.max_reduction_db, ceiling_dbtp=ceiling,
     )

@@ -25,9 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from footage import gameplay_clip
+from footage import FOOTAGE, bench_recording
 from game_music import serve_client
-from game_music.demo import make_sample_clip
 
 
 def main() -> None:
@@ -35,19 +34,11 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=120.0)
     ap.add_argument("--runs", type=int, default=5, help="runs of each kind (the median counts)")
     ap.add_argument("--keep", type=Path, help="folder to keep the generated recording in")
-    ap.add_argument("--footage", choices=("gameplay", "pattern"), default="gameplay")
+    ap.add_argument("--footage", choices=FOOTAGE, default="gameplay")
     args = ap.parse_args()
     folder = args.keep or Path(tempfile.mkdtemp(prefix="gm-bench-"))
     folder.mkdir(parents=True, exist_ok=True)
-    # The same names as bench_engine.py, so one --keep folder serves both.
-    src = folder / f"{args.footage}-{int(args.seconds)}s-1080p60.mkv"
-    if not src.exists():
-        print(f"generating {src.name} ...", file=sys.stderr)
-        if args.footage == "gameplay":
-            gameplay_clip(src, seconds=args.seconds)
-        else:
-            make_sample_clip(src, seconds=args.seconds, width=1920, height=1080, fps=60,
-                             video_bitrate="6M", mean_scene=6.0, voice_track=False)
+    src = bench_recording(folder, args.footage, args.seconds)
     # A private server for this benchmark, never the user's own.
     runtime = Path(tempfile.mkdtemp(prefix="gm-rt-"))
     os.environ[serve_client.ENV_RUNTIME_DIR] = str(runtime / "rt")

@@ -11,10 +11,13 @@ demo's game sounds with a talking streamer.
 
     from footage import gameplay_clip
     clip = gameplay_clip(Path("rec.mkv"), seconds=120)   # cached: built once per path
+
+``bench_recording`` is the 1080p60 input the engine benchmarks share, of either footage.
 """
 
 from __future__ import annotations
 
+import sys
 import tempfile
 from pathlib import Path
 
@@ -22,7 +25,7 @@ import numpy as np
 from PIL import Image
 from scipy.io import wavfile
 
-from game_music.demo import SR, SampleClip, game_like, scene_cuts, voice_like
+from game_music.demo import SR, SampleClip, game_like, make_sample_clip, scene_cuts, voice_like
 from game_music.media.ffmpeg import run_ffmpeg
 
 
@@ -93,3 +96,20 @@ def gameplay_clip(path: Path, *, seconds: float = 120.0, width: int = 1920, heig
         ], what="making the gameplay-like clip")  # fmt: skip
         part.replace(path)
     return clip
+
+
+FOOTAGE = ("gameplay", "pattern")
+
+
+def bench_recording(folder: Path, footage: str, seconds: float) -> Path:
+    """The benchmarks' 1920x1080 60 fps recording in ``folder`` (made once): ``gameplay``
+    footage, or ``pattern`` (the demo's test-pattern scenes, which cost a decoder far less)."""
+    src = folder / f"{footage}-{int(seconds)}s-1080p60.mkv"
+    if not src.exists():
+        print(f"generating {src} ...", file=sys.stderr)
+        if footage == "gameplay":
+            gameplay_clip(src, seconds=seconds)
+        else:
+            make_sample_clip(src, seconds=seconds, width=1920, height=1080, fps=60,
+                             video_bitrate="6M", mean_scene=6.0, voice_track=False)
+    return src

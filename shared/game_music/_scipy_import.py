@@ -43,28 +43,21 @@ def _real_scoreatpercentile(*args: Any, **kwargs: Any) -> Any:
     return stats.scoreatpercentile(*args, **kwargs)
 
 
-def _stats_stand_in() -> types.ModuleType:
-    stand_in = types.ModuleType("scipy.stats")
-    stand_in.scoreatpercentile = _real_scoreatpercentile  # type: ignore[attr-defined]
-    return stand_in
-
-
 def import_dsp() -> None:
     """Import :data:`_PACKAGES` (a no-op once they are imported)."""
     if all(name in sys.modules for name in _PACKAGES):
         return
     stand_in = None
     if "scipy.stats" not in sys.modules:
-        stand_in = sys.modules["scipy.stats"] = _stats_stand_in()
+        stand_in = sys.modules["scipy.stats"] = types.ModuleType("scipy.stats")
+        stand_in.scoreatpercentile = _real_scoreatpercentile  # type: ignore[attr-defined]
     try:
         _import_packages()
     finally:
-        if stand_in is not None:
-            if sys.modules.get("scipy.stats") is stand_in:
-                del sys.modules["scipy.stats"]
-            scipy = sys.modules.get("scipy")
-            if scipy is not None and vars(scipy).get("stats") is stand_in:
-                delattr(scipy, "stats")  # scipy's own lazy attribute finds the real one
+        # (A module found in sys.modules is never set as its parent's attribute: dropping it
+        # here is all it takes for `import scipy.stats` to load the real one.)
+        if stand_in is not None and sys.modules.get("scipy.stats") is stand_in:
+            del sys.modules["scipy.stats"]
 
 
 def _import_packages() -> None:

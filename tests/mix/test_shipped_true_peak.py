@@ -36,7 +36,6 @@ def test_the_final_mp4_stays_under_minus_one_dbtp(style: str, tmp_path: Path, cl
     assert peak <= reported["loudness"]["true_peak_dbtp"] + 0.1  # a bound, or measured
 
 
-
 def _reproducible_clip(make_clip: Callable, path: Path) -> Path:
     """The demo clip's game and voice tracks under test-pattern scenes cut where its scenes
     are, encoded on one thread: the same file every time (the take below was found on it)."""
